@@ -1,0 +1,75 @@
+"""Load the sentence encoder and embed texts with the e5 query/passage prefixes.
+
+This is the one place that knows about prefixes; everything else calls
+``embed_queries`` / ``embed_passages``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from bot.settings import load_settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+os.environ.setdefault("USE_TF", "0")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+_cache: dict[Path, "SentenceTransformer"] = {}
+_lock = threading.Lock()
+
+
+class EncoderMissing(RuntimeError):
+    pass
+
+
+def load_encoder(path: str | Path | None = None) -> "SentenceTransformer":
+    """The SentenceTransformer at ``path`` (default: ``KB_ENCODER_PATH``), loaded once per process."""
+    folder = Path(path).resolve() if path else load_settings().encoder_path
+    with _lock:
+        if folder not in _cache:
+            if not (folder / "modules.json").is_file():
+                raise EncoderMissing(
+                    f"no sentence-transformers model at {folder}; build the default one with "
+                    "`python -m knowledge_base.encoder build` (or `make setup`), "
+                    "or point KB_ENCODER_PATH at a model folder")
+            from sentence_transformers import SentenceTransformer
+
+            _cache[folder] = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        return _cache[folder]
+
+
+def _embed(model: "SentenceTransformer", texts: Sequence[str], prefix: str, batch_size: int,
+           show_progress: bool) -> np.ndarray:
+    vectors = model.encode([prefix + t for t in texts], batch_size=batch_size,
+                           normalize_embeddings=True, convert_to_numpy=True,
+                           show_progress_bar=show_progress)
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def embed_queries(model: "SentenceTransformer", texts: Sequence[str], batch_size: int = 32,
+                  show_progress: bool = False) -> np.ndarray:
+    return _embed(model, texts, load_settings().query_prefix, batch_size, show_progress)
+
+
+def embed_passages(model: "SentenceTransformer", texts: Sequence[str], batch_size: int = 32,
+                   show_progress: bool = False) -> np.ndarray:
+    return _embed(model, texts, load_settings().passage_prefix, batch_size, show_progress)
+
+
+class _DropSpuriousMistralWarning:
+    """transformers 4.57.3+ warns about a Mistral regex for *every* local tokenizer
+    saved by 4.57.x; it does not apply to XLM-R's unigram tokenizer."""
+
+    def filter(self, record: "logging.LogRecord") -> bool:
+        return "fix_mistral_regex" not in record.getMessage()
+
+
+logging.getLogger("transformers.tokenization_utils_base").addFilter(_DropSpuriousMistralWarning())

