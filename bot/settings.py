@@ -17,6 +17,16 @@ def _path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"environment variable {name}={value!r} must be a number") from None
+
+
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
@@ -36,8 +46,14 @@ class Settings:
     rasa_model_dir: Path
     query_prefix: str
     passage_prefix: str
+    kb_answer_min_score: float
     rasa_port: int
     action_port: int
+    tracker_db_path: Path
+
+    @property
+    def action_endpoint_url(self) -> str:
+        return os.environ.get("ACTION_ENDPOINT_URL") or f"http://localhost:{self.action_port}/webhook"
 
 
 def load_settings() -> Settings:
@@ -50,6 +66,9 @@ def load_settings() -> Settings:
         rasa_model_dir=_path("RASA_MODEL_DIR", models / "rasa"),
         query_prefix=os.environ.get("KB_QUERY_PREFIX", "query: "),
         passage_prefix=os.environ.get("KB_PASSAGE_PREFIX", "passage: "),
+        # Provisional: separates the seed entries from chitchat; calibrated on data with the full KB.
+        kb_answer_min_score=_float("KB_ANSWER_MIN_SCORE", 0.90),
         rasa_port=_int("RASA_PORT", 5005),
         action_port=_int("ACTION_PORT", 5055),
+        tracker_db_path=_path("TRACKER_DB_PATH", REPO_ROOT / "var" / "tracker.db"),
     )

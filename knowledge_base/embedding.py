@@ -73,3 +73,25 @@ class _DropSpuriousMistralWarning:
 
 
 logging.getLogger("transformers.tokenization_utils_base").addFilter(_DropSpuriousMistralWarning())
+
+
+def encoder_identity(folder: Path) -> dict[str, str]:
+    """Name and fingerprint of an encoder folder, recorded in every index manifest.
+
+    Our own build writes a manifest of file checksums; for any other folder
+    (e.g. a bank's fine-tuned model) the files are hashed here.
+    """
+    import hashlib
+    import json
+
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        data = json.loads(manifest.read_text())
+        files = data.get("files", {})
+        name = data.get("name", folder.name)
+    else:
+        from knowledge_base.encoder.build import folder_checksums
+
+        files, name = folder_checksums(folder), folder.name
+    digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+    return {"name": name, "fingerprint": digest}

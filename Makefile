@@ -1,0 +1,38 @@
+# Two commands: `make run` (set up, then start the assistant) and `make test`.
+# Every set-up step is idempotent and skips quickly when its output is current.
+SHELL := /bin/bash
+PY := .venv/bin/python
+export USE_TF := 0
+export TF_CPP_MIN_LOG_LEVEL := 2
+export HF_HUB_OFFLINE := 1
+export RASA_TELEMETRY_ENABLED := false
+PYTEST_ARGS ?=
+
+.PHONY: setup venv encoder kb model run test test-fast clean
+
+setup: model
+
+venv:
+	@scripts/bootstrap.sh
+
+encoder: venv
+	@$(PY) -m knowledge_base.encoder build
+
+kb: encoder
+	@$(PY) -m knowledge_base build
+
+model: kb
+	@$(PY) -m bot.train
+
+run: setup
+	@$(PY) -m bot.serve
+
+test: setup
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# Unit tests only (no Rasa training, no servers).
+test-fast: setup
+	@$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+clean:
+	rm -rf models var .pytest_cache test-artifacts

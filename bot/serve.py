@@ -1,0 +1,152 @@
+"""Start the action server and the Rasa server together: ``python -m bot.serve``.
+
+Checks the ports first, waits until both answer, prints how to talk to the
+assistant, and stops both on Ctrl-C (or when either one dies).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.settings import REPO_ROOT, Settings, load_settings
+from bot.train import rasa_env, rasa_executable
+
+STARTUP_TIMEOUT_S = 300
+
+
+class PortTaken(RuntimeError):
+    pass
+
+
+def ensure_port_free(port: int, env_var: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            raise PortTaken(f"port {port} is already in use; stop whatever listens there "
+                            f"(`ss -ltnp 'sport = :{port}'`) or choose another with {env_var}=...") from None
+
+
+def server_env(settings: Settings) -> dict[str, str]:
+    """Environment for both processes, with the ${...} values endpoints.yml needs."""
+    settings.tracker_db_path.parent.mkdir(parents=True, exist_ok=True)
+    return {**rasa_env(), "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
+            "TRACKER_DB_PATH": str(settings.tracker_db_path)}
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = STARTUP_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited with code {process.returncode} during start-up")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
+
+
+@dataclass
+class Servers(AbstractContextManager):
+    """The two processes; use as a context manager so they always stop."""
+
+    model: Path
+    settings: Settings = field(default_factory=load_settings)
+    log_dir: Path | None = None
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://localhost:{self.settings.rasa_port}"
+
+    def start(self) -> "Servers":
+        ensure_port_free(self.settings.rasa_port, "RASA_PORT")
+        ensure_port_free(self.settings.action_port, "ACTION_PORT")
+        env = server_env(self.settings)
+        actions = self._spawn(["run", "actions", "--actions", "bot.actions",
+                               "--port", str(self.settings.action_port)], env, "actions")
+        rasa = self._spawn(["run", "--model", str(self.model), "--enable-api",
+                            "--port", str(self.settings.rasa_port),
+                            "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml"],
+                           env, "rasa")
+        wait_until_up(f"http://localhost:{self.settings.action_port}/health", actions)
+        wait_until_up(f"{self.rasa_url}/status", rasa)
+        return self
+
+    def _spawn(self, args: list[str], env: dict[str, str], name: str) -> subprocess.Popen:
+        out = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_dir / f"{name}.log", "ab")
+        process = subprocess.Popen([rasa_executable(), *args], cwd=REPO_ROOT, env=env,
+                                   stdout=out, stderr=subprocess.STDOUT if out else None,
+                                   start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def __enter__(self) -> "Servers":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _banner(settings: Settings) -> str:
+    url = f"http://localhost:{settings.rasa_port}"
+    return (f"\n示例银行 assistant is up.\n"
+            f"  REST:   curl -s {url}/webhooks/rest/webhook -H 'Content-Type: application/json' "
+            "-d '{\"sender\": \"demo\", \"message\": \"开户要带什么材料\"}'\n"
+            f"  Tracker: curl -s {url}/conversations/demo/tracker\n"
+            "Press Ctrl-C to stop both servers.\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(prog="python -m bot.serve", description=__doc__.splitlines()[0]).parse_args(argv)
+    from bot.train import ensure_model
+
+    settings = load_settings()
+    servers = Servers(model=ensure_model(), settings=settings)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        servers.start()
+        print(_banner(settings), flush=True)
+        while all(p.poll() is None for p in servers.processes):
+            time.sleep(1)
+        print("error: a server stopped unexpectedly; shutting down the other", file=sys.stderr)
+        return 1
+    except PortTaken as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nstopping…")
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan a server
+        servers.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Build the FAISS index over the FAQ content, versioned and swapped atomically.
+
+Layout of the index folder::
+
+    CURRENT                 name of the live version (replaced atomically)
+    <version>/faiss.index   one normalised vector per question/paraphrase
+    <version>/vector_entry.npy   vector row -> entry position
+    <version>/entries.json  entry metadata (id, question, answer, ...)
+    <version>/manifest.json encoder identity, dim, counts, content hash, build time
+
+Readers only ever open a complete version, so a running server can switch to
+a new build without seeing a half-written one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from knowledge_base.content import Content
+from knowledge_base.embedding import embed_passages, encoder_identity, load_encoder
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+KEEP_VERSIONS = 3
+
+
+class IndexUnavailable(RuntimeError):
+    """The index is missing, incomplete or does not fit the configured encoder."""
+
+
+def current_version_dir(index_dir: Path) -> Path:
+    pointer = index_dir / CURRENT
+    if not pointer.is_file():
+        raise IndexUnavailable(f"no knowledge-base index in {index_dir}; build it with "
+                          "`python -m knowledge_base build` (or `make setup`)")
+    version = index_dir / pointer.read_text().strip()
+    if not (version / MANIFEST).is_file():
+        raise IndexUnavailable(f"{pointer} points at {version.name}, which is incomplete; rebuild the index")
+    return version
+
+
+def read_manifest(version_dir: Path) -> dict:
+    return json.loads((version_dir / MANIFEST).read_text())
+
+
+def is_current(index_dir: Path, content: Content, encoder: dict[str, str]) -> bool:
+    try:
+        manifest = read_manifest(current_version_dir(index_dir))
+    except (IndexUnavailable, json.JSONDecodeError):
+        return False
+    return (manifest.get("format_version") == FORMAT_VERSION
+            and manifest.get("content_hash") == content.content_hash()
+            and manifest.get("encoder") == encoder)
+
+
+def build_index(content: Content, index_dir: Path, encoder_path: Path | None = None,
+                force: bool = False) -> Path:
+    """Embed every phrasing of every entry and publish a new index version."""
+    import faiss
+
+    folder = _encoder_folder(encoder_path)
+    identity = encoder_identity(folder)
+    if not force and is_current(index_dir, content, identity):
+        log.info("index in %s is current; nothing to do", index_dir)
+        return current_version_dir(index_dir)
+
+    model = load_encoder(folder)
+    texts, owners = [], []
+    for position, entry in enumerate(content.entries):
+        for text in entry.index_texts():
+            texts.append(text)
+            owners.append(position)
+    vectors = embed_passages(model, texts, show_progress=len(texts) > 200)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+
+    built_at = dt.datetime.now(dt.timezone.utc)
+    version = f"v{built_at:%Y%m%dT%H%M%S%f}-{content.content_hash()[:8]}"
+    index_dir.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "format_version": FORMAT_VERSION, "version": version, "encoder": identity,
+        "dim": int(vectors.shape[1]), "entries": len(content.entries), "vectors": len(texts),
+        "index_type": "IndexFlatIP", "content_hash": content.content_hash(),
+        "built_at": built_at.isoformat(timespec="seconds"),
+    }
+    staged = Path(tempfile.mkdtemp(dir=index_dir, prefix=".build-"))
+    try:
+        faiss.write_index(index, str(staged / "faiss.index"))
+        np.save(staged / "vector_entry.npy", np.asarray(owners, dtype=np.int32))
+        (staged / "entries.json").write_text(
+            json.dumps([e.as_dict() for e in content.entries], ensure_ascii=False), encoding="utf-8")
+        (staged / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+        staged.rename(index_dir / version)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    _publish(index_dir, version)
+    log.info("published index %s: %d entries, %d vectors", version, len(content.entries), len(texts))
+    return index_dir / version
+
+
+def _encoder_folder(encoder_path: Path | None) -> Path:
+    from bot.settings import load_settings
+
+    return Path(encoder_path).resolve() if encoder_path else load_settings().encoder_path
+
+
+def _publish(index_dir: Path, version: str) -> None:
+    """Point CURRENT at ``version`` atomically, then prune old versions."""
+    tmp = index_dir / f".{CURRENT}.tmp"
+    tmp.write_text(version)
+    os.replace(tmp, index_dir / CURRENT)
+    versions = sorted(p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("v"))
+    for old in versions[:-KEEP_VERSIONS]:
+        shutil.rmtree(old, ignore_errors=True)
