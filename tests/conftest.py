@@ -1,0 +1,56 @@
+"""Shared fixtures. Tests use the real encoder, FAISS index and Rasa model built by `make setup`."""
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("USE_TF", "0")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from bot.settings import REPO_ROOT, load_settings  # noqa: E402
+
+SHARED = REPO_ROOT.parent / "shared"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def settings():
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def encoder(settings):
+    from knowledge_base import load_encoder
+
+    if not (settings.encoder_path / "modules.json").is_file():
+        pytest.fail("encoder not built: run `make test` (or `python -m knowledge_base.encoder build`)")
+    return load_encoder()
+
+
+@pytest.fixture(scope="session")
+def retriever(encoder):
+    from knowledge_base import load_retriever
+
+    return load_retriever()
+
+
+@pytest.fixture(scope="session")
+def content(settings):
+    from knowledge_base.content import load_content
+
+    return load_content(settings.content_dir)
+
+
+def shared_file(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.is_file():
+        pytest.skip(f"{path} not present (shared/ sits beside the repo in CI and dev checkouts)")
+    return path

@@ -1,0 +1,53 @@
+"""Project wiring: taxonomy mirror, domain intents, settings errors, train fingerprint, ports."""
+import socket
+
+import pytest
+import yaml
+
+from bot import serve, train
+from bot.settings import REPO_ROOT, load_settings
+from tests.conftest import shared_file
+
+
+def test_taxonomy_mirrors_the_shared_spec():
+    ours = yaml.safe_load((REPO_ROOT / "intents" / "taxonomy.yml").read_text(encoding="utf-8"))
+    spec = yaml.safe_load(shared_file("spec", "intents.yml").read_text(encoding="utf-8"))
+    assert ours == spec
+
+
+def test_domain_intents_are_taxonomy_names():
+    taxonomy = yaml.safe_load((REPO_ROOT / "intents" / "taxonomy.yml").read_text(encoding="utf-8"))
+    domain = yaml.safe_load((REPO_ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    assert set(domain["intents"]) <= set(taxonomy["intents"])
+
+
+def test_rest_channel_stays_enabled():
+    credentials = yaml.safe_load((REPO_ROOT / "bot" / "credentials.yml").read_text(encoding="utf-8"))
+    assert "rest" in credentials
+
+
+def test_bad_numeric_settings_name_the_variable(monkeypatch):
+    monkeypatch.setenv("RASA_PORT", "fifty")
+    with pytest.raises(ValueError, match="RASA_PORT='fifty' must be an integer"):
+        load_settings()
+
+
+def test_paths_can_be_overridden(monkeypatch, tmp_path):
+    monkeypatch.setenv("KB_ENCODER_PATH", str(tmp_path / "bank-model"))
+    assert load_settings().encoder_path == tmp_path / "bank-model"
+
+
+def test_model_name_follows_the_training_inputs():
+    assert train.fingerprint() == train.fingerprint()
+    assert train.fingerprint() in train.model_path().name
+    inputs = {p.relative_to(REPO_ROOT).as_posix() for p in train._input_files()}
+    assert {"bot/config.yml", "bot/domain.yml", "bot/data/rules.yml", "intents/data/faq.yml"} <= inputs
+
+
+def test_a_taken_port_is_reported_with_the_variable_to_change():
+    with socket.socket() as sock:
+        sock.bind(("0.0.0.0", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        with pytest.raises(serve.PortTaken, match=f"port {port} is already in use.*RASA_PORT="):
+            serve.ensure_port_free(port, "RASA_PORT")
