@@ -46,7 +46,7 @@ class Settings:
     rasa_model_dir: Path
     query_prefix: str
     passage_prefix: str
-    kb_answer_min_score: float
+    kb_reload_interval_s: float
     rasa_port: int
     action_port: int
     tracker_db_path: Path
@@ -66,8 +66,7 @@ def load_settings() -> Settings:
         rasa_model_dir=_path("RASA_MODEL_DIR", models / "rasa"),
         query_prefix=os.environ.get("KB_QUERY_PREFIX", "query: "),
         passage_prefix=os.environ.get("KB_PASSAGE_PREFIX", "passage: "),
-        # Provisional: separates the seed entries from chitchat; calibrated on data with the full KB.
-        kb_answer_min_score=_float("KB_ANSWER_MIN_SCORE", 0.90),
+        kb_reload_interval_s=_float("KB_RELOAD_INTERVAL_S", 2.0),
         rasa_port=_int("RASA_PORT", 5005),
         action_port=_int("ACTION_PORT", 5055),
         tracker_db_path=_path("TRACKER_DB_PATH", REPO_ROOT / "var" / "tracker.db"),

@@ -1,4 +1,11 @@
-"""``python -m knowledge_base build [--out DIR] [--force]`` and ``search TEXT``."""
+"""Knowledge-base command line: build, search, eval, calibrate, import.
+
+    python -m knowledge_base build [--out DIR] [--content DIR] [--force]
+    python -m knowledge_base search TEXT [-k 5] [--mode hybrid|dense|bm25]
+    python -m knowledge_base eval --set ../shared/eval/dev_faq.jsonl [--negatives ../shared/eval/dev_intents.jsonl]
+    python -m knowledge_base calibrate
+    python -m knowledge_base import FILE.csv|FILE.jsonl
+"""
 from __future__ import annotations
 
 import argparse
@@ -10,38 +17,79 @@ from pathlib import Path
 from bot.settings import load_settings
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     settings = load_settings()
     parser = argparse.ArgumentParser(prog="python -m knowledge_base",
-                                     description="Build and query the FAQ knowledge base.")
+                                     description="Build, query and evaluate the FAQ knowledge base.")
     sub = parser.add_subparsers(dest="command", required=True)
-    build_cmd = sub.add_parser("build", help="embed the content and publish a FAISS index")
-    build_cmd.add_argument("--out", type=Path, default=settings.index_dir,
-                           help=f"index folder (default: KB_INDEX_DIR = {settings.index_dir})")
-    build_cmd.add_argument("--content", type=Path, default=settings.content_dir,
-                           help="content folder (default: KB_CONTENT_DIR)")
-    build_cmd.add_argument("--force", action="store_true", help="rebuild even if current")
-    search_cmd = sub.add_parser("search", help="print the top hits for a question as JSON")
-    search_cmd.add_argument("text")
-    search_cmd.add_argument("-k", type=int, default=5)
-    search_cmd.add_argument("--index", type=Path, default=None, help="index folder")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    build = sub.add_parser("build", help="embed the content and publish a FAISS index")
+    build.add_argument("--out", type=Path, default=settings.index_dir,
+                       help=f"index folder (default: KB_INDEX_DIR = {settings.index_dir})")
+    build.add_argument("--content", type=Path, default=settings.content_dir,
+                       help="content folder (default: KB_CONTENT_DIR)")
+    build.add_argument("--force", action="store_true", help="rebuild even if current")
+    search = sub.add_parser("search", help="print the top hits and the decision for a question as JSON")
+    search.add_argument("text")
+    search.add_argument("-k", type=int, default=5)
+    search.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    search.add_argument("--index", type=Path, default=None, help="index folder")
+    evaluate = sub.add_parser("eval", help="R@1, R@3, MRR and false-answer rate per retrieval mode")
+    evaluate.add_argument("--set", type=Path, required=True, help="JSONL with text and faq_id per line")
+    evaluate.add_argument("--negatives", type=Path, default=None,
+                          help="JSONL with text and intent per line; non-faq lines measure false answers "
+                               "(default: dev_intents.jsonl beside --set, if present)")
+    sub.add_parser("calibrate", help="refit fusion weights, confidence model and thresholds (retrieval.yml)")
+    importer = sub.add_parser("import", help="add entries from a CSV or JSONL file to the content")
+    importer.add_argument("file", type=Path)
+    importer.add_argument("--content", type=Path, default=settings.content_dir)
+    return parser
 
-    from knowledge_base.content import ContentError, load_content
+
+def _run(args: argparse.Namespace) -> None:
+    from knowledge_base import load_retriever
+
+    if args.command == "build":
+        from knowledge_base.content import load_content
+        from knowledge_base.index import build_index
+
+        print(f"index ready: {build_index(load_content(args.content), args.out.resolve(), force=args.force)}")
+    elif args.command == "search":
+        retriever = load_retriever(args.index)
+        assessment = retriever.assess(args.text, k=args.k, mode=args.mode)
+        print(json.dumps(assessment.as_dict(), ensure_ascii=False, indent=2))
+    elif args.command == "eval":
+        from knowledge_base.evaluate import evaluate, format_table, read_jsonl
+
+        faq = read_jsonl(args.set, ("text", "faq_id"))
+        negatives_path = args.negatives or args.set.with_name("dev_intents.jsonl")
+        negatives = ([r["text"] for r in read_jsonl(negatives_path, ("text", "intent")) if r["intent"] != "faq"]
+                     if negatives_path.is_file() else [])
+        print(format_table(evaluate(load_retriever(), faq, negatives), len(faq), len(negatives)))
+    elif args.command == "calibrate":
+        from knowledge_base.calibrate import calibrate
+
+        document = calibrate(load_retriever())
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    elif args.command == "import":
+        from knowledge_base.importer import import_file
+
+        added = import_file(args.file, args.content)
+        print(f"imported {len(added)} entries into {args.content}; run `python -m knowledge_base build` to index them")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("knowledge_base").setLevel(logging.INFO)
+
+    from knowledge_base.content import ContentError
     from knowledge_base.embedding import EncoderMissing
-    from knowledge_base.index import IndexUnavailable, build_index
+    from knowledge_base.evaluate import EvalSetError
+    from knowledge_base.index import IndexUnavailable
 
     try:
-        if args.command == "build":
-            version = build_index(load_content(args.content), args.out.resolve(), force=args.force)
-            print(f"index ready: {version}")
-        else:
-            from knowledge_base import load_retriever
-
-            hits = load_retriever(args.index).search(args.text, k=args.k)
-            print(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=2))
-    except (ContentError, EncoderMissing, IndexUnavailable) as exc:
+        _run(args)
+    except (ContentError, EncoderMissing, IndexUnavailable, EvalSetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -5,6 +5,8 @@ Layout of the index folder::
     CURRENT                 name of the live version (replaced atomically)
     <version>/faiss.index   one normalised vector per question/paraphrase
     <version>/vector_entry.npy   vector row -> entry position
+    <version>/texts.json    the phrasing behind each vector (for BM25)
+    <version>/negatives.npy query vectors of messages that are not knowledge questions
     <version>/entries.json  entry metadata (id, question, answer, ...)
     <version>/manifest.json encoder identity, dim, counts, content hash, build time
 
@@ -23,15 +25,33 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge_base.ann import build_ann_index, index_type
 from knowledge_base.content import Content
-from knowledge_base.embedding import embed_passages, encoder_identity, load_encoder
+from knowledge_base.embedding import embed_passages, embed_queries, encoder_identity, load_encoder
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 KEEP_VERSIONS = 3
+
+
+NEGATIVES = Path(__file__).with_name("calibration") / "negatives.yml"
+
+
+def load_negatives(path: Path = NEGATIVES) -> list[str]:
+    """Messages that must not get an FAQ answer (greetings, chitchat, task requests…)."""
+    import yaml
+
+    groups = yaml.safe_load(path.read_text(encoding="utf-8"))["negatives"]
+    return [str(text) for texts in groups.values() for text in texts]
+
+
+def negatives_hash(path: Path = NEGATIVES) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class IndexUnavailable(RuntimeError):
@@ -60,6 +80,7 @@ def is_current(index_dir: Path, content: Content, encoder: dict[str, str]) -> bo
         return False
     return (manifest.get("format_version") == FORMAT_VERSION
             and manifest.get("content_hash") == content.content_hash()
+            and manifest.get("negatives_hash") == negatives_hash()
             and manifest.get("encoder") == encoder)
 
 
@@ -81,8 +102,8 @@ def build_index(content: Content, index_dir: Path, encoder_path: Path | None = N
             texts.append(text)
             owners.append(position)
     vectors = embed_passages(model, texts, show_progress=len(texts) > 200)
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
+    negatives = embed_queries(model, load_negatives())
+    index = build_ann_index(vectors)
 
     built_at = dt.datetime.now(dt.timezone.utc)
     version = f"v{built_at:%Y%m%dT%H%M%S%f}-{content.content_hash()[:8]}"
@@ -90,13 +111,16 @@ def build_index(content: Content, index_dir: Path, encoder_path: Path | None = N
     manifest = {
         "format_version": FORMAT_VERSION, "version": version, "encoder": identity,
         "dim": int(vectors.shape[1]), "entries": len(content.entries), "vectors": len(texts),
-        "index_type": "IndexFlatIP", "content_hash": content.content_hash(),
+        "index_type": index_type(index), "content_hash": content.content_hash(),
+        "negatives": len(negatives), "negatives_hash": negatives_hash(),
         "built_at": built_at.isoformat(timespec="seconds"),
     }
     staged = Path(tempfile.mkdtemp(dir=index_dir, prefix=".build-"))
     try:
         faiss.write_index(index, str(staged / "faiss.index"))
         np.save(staged / "vector_entry.npy", np.asarray(owners, dtype=np.int32))
+        (staged / "texts.json").write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+        np.save(staged / "negatives.npy", negatives)
         (staged / "entries.json").write_text(
             json.dumps([e.as_dict() for e in content.entries], ensure_ascii=False), encoding="utf-8")
         (staged / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))

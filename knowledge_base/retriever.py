@@ -1,4 +1,9 @@
-"""Dense retrieval over the FAISS index: ``search(text, k)`` -> hits best first."""
+"""Hybrid retrieval (dense FAISS + BM25) with a calibrated answer / clarify / no-answer decision.
+
+``search(text, k)`` is the architecture contract: hits best first with faq_id,
+score, question, answer. ``assess(text)`` adds the confidence and decision the
+bot acts on.
+"""
 from __future__ import annotations
 
 import json
@@ -8,13 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from bot.settings import load_settings
+from knowledge_base import scoring
 from knowledge_base.embedding import embed_queries, encoder_identity, load_encoder
 from knowledge_base.index import IndexUnavailable, current_version_dir, read_manifest
-from knowledge_base.text import clean_query
+from knowledge_base.lexical import LexicalIndex
+from knowledge_base.text import normalize
 
-# Vectors fetched per requested hit, so that the max over an entry's phrasings
-# still sees enough distinct entries.
-_OVERFETCH = 16
+# Vectors fetched from FAISS per query; entries outside them get the lowest fetched score.
+_MIN_FETCH = 256
 
 
 @dataclass(frozen=True)
@@ -29,8 +35,28 @@ class Hit:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Assessment:
+    decision: str
+    confidence: float
+    hits: list[Hit]
+
+    def as_dict(self) -> dict:
+        return {"decision": self.decision, "confidence": round(self.confidence, 4),
+                "hits": [h.as_dict() for h in self.hits]}
+
+
+@dataclass(frozen=True)
+class EntryScores:
+    """Per-entry scores of one query (arrays indexed by entry position)."""
+
+    dense: np.ndarray
+    bm25: np.ndarray
+    negative: float  # best similarity to a known non-question message
+
 class Retriever:
-    def __init__(self, version_dir: Path, encoder_path: Path | None = None) -> None:
+    def __init__(self, version_dir: Path, encoder_path: Path | None = None,
+                 config: scoring.RetrievalConfig | None = None) -> None:
         import faiss
 
         self.version_dir = version_dir
@@ -42,31 +68,61 @@ class Retriever:
                 f"index {version_dir} was built with encoder {self.manifest.get('encoder')}, "
                 f"but the configured encoder is {expected} ({folder}); rebuild the index with "
                 "`python -m knowledge_base build`")
+        self.config = config or scoring.load_config()
         self.encoder = load_encoder(folder)
         self.index = faiss.read_index(str(version_dir / "faiss.index"))
         self.vector_entry = np.load(version_dir / "vector_entry.npy")
         self.entries = json.loads((version_dir / "entries.json").read_text(encoding="utf-8"))
+        self.lexical_texts = json.loads((version_dir / "texts.json").read_text(encoding="utf-8"))
+        self.lexical = LexicalIndex(self.lexical_texts)
+        self.negatives = np.load(version_dir / "negatives.npy")
 
     @property
     def version(self) -> str:
         return self.manifest["version"]
 
-    def search(self, text: str, k: int = 5) -> list[Hit]:
-        """Entries ranked by their best-matching phrasing; [] for empty input."""
-        query = clean_query(text)
-        if not query or k <= 0 or self.index.ntotal == 0:
-            return []
+    def entry_scores(self, text: str) -> EntryScores | None:
+        """Best dense and BM25 score of each entry over its phrasings; None for empty input."""
+        query = normalize(text)
+        if not query or self.index.ntotal == 0:
+            return None
+        n = len(self.entries)
         vector = embed_queries(self.encoder, [query])
-        fetch = min(self.index.ntotal, max(k * _OVERFETCH, 64))
-        scores, rows = self.index.search(vector, fetch)
-        best: dict[int, float] = {}
-        for score, row in zip(scores[0], rows[0]):
-            if row < 0:
-                continue
-            entry = int(self.vector_entry[row])
-            best[entry] = max(best.get(entry, -1.0), float(score))
-        ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)[:k]
-        return [self._hit(entry, score) for entry, score in ranked]
+        scores, rows = self.index.search(vector, min(self.index.ntotal, _MIN_FETCH))
+        found = rows[0] >= 0
+        dense = np.full(n, float(scores[0][found].min()), dtype=np.float32)
+        np.maximum.at(dense, self.vector_entry[rows[0][found]], scores[0][found])
+        bm25 = np.zeros(n, dtype=np.float32)
+        np.maximum.at(bm25, self.vector_entry, self.lexical.scores(query))
+        negative = float((self.negatives @ vector[0]).max()) if len(self.negatives) else 0.0
+        return EntryScores(dense=dense, bm25=bm25, negative=negative)
+
+    def rank(self, scores: EntryScores, mode: str = "hybrid") -> np.ndarray:
+        return scoring.fuse(scores.dense, scores.bm25, mode, self.config)
+
+    def search(self, text: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        """Entries best first; [] for empty or meaningless input."""
+        scores = self.entry_scores(text)
+        if scores is None or k <= 0:
+            return []
+        fused = self.rank(scores, mode)
+        order = np.argsort(-fused)[:k]
+        return [self._hit(int(i), float(fused[i])) for i in order]
+
+    def assess(self, text: str, k: int = 3, mode: str = "hybrid") -> Assessment:
+        scores = self.entry_scores(text)
+        if scores is None:
+            return Assessment(scoring.NO_ANSWER, 0.0, [])
+        fused = self.rank(scores, mode)
+        calibration = self.config.calibration.get(mode)
+        if calibration is None:
+            raise IndexUnavailable(f"no calibration for mode {mode!r} in {scoring.CONFIG_PATH}; "
+                                   "run `python -m knowledge_base calibrate`")
+        features = scoring.ranking_features(fused, scores, self.config.bm25_half)
+        confidence = calibration.confidence(features)
+        order = np.argsort(-fused)[:k]
+        hits = [self._hit(int(i), float(fused[i])) for i in order]
+        return Assessment(calibration.decide(confidence), confidence, hits)
 
     def _hit(self, position: int, score: float) -> Hit:
         entry = self.entries[position]

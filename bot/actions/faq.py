@@ -1,13 +1,37 @@
-"""Answer knowledge questions from the hits the NLU pipeline attached to the message."""
+"""Answer knowledge questions from the assessment the NLU pipeline attached to the message.
+
+answer   -> the entry's answer, with provenance (metadata {faq_id, score}, slot kb_answer_id)
+clarify  -> the top candidates as buttons; a button's payload selects the entry
+otherwise -> say so and suggest rephrasing
+"""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+import json
+import logging
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+log = logging.getLogger(__name__)
+
 KB_ANSWER_SLOT = "kb_answer_id"
+FAQ_ID_ENTITY = "faq_id"
+CLARIFY_TEXT = "您想咨询的是下面哪个问题？请点击选择；如果都不是，请换个说法描述一下。"
+
+
+def choice_payload(faq_id: Text) -> Text:
+    return "/faq" + json.dumps({FAQ_ID_ENTITY: faq_id}, ensure_ascii=False)
+
+
+def _last_candidates(tracker: Tracker) -> Dict[Text, float]:
+    """faq_id -> score offered in the most recent clarification."""
+    for event in reversed(tracker.events):
+        candidates = (event.get("metadata") or {}).get("kb_candidates") if event.get("event") == "bot" else None
+        if candidates:
+            return {c["faq_id"]: c["score"] for c in candidates}
+    return {}
 
 
 class ActionAnswerFaq(Action):
@@ -16,12 +40,43 @@ class ActionAnswerFaq(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        chosen = next(tracker.get_latest_entity_values(FAQ_ID_ENTITY), None)
+        if chosen:
+            return self._answer_choice(dispatcher, tracker, chosen)
         kb = tracker.latest_message.get("kb") or {}
         hits = kb.get("hits") or []
         if kb.get("decision") == "answer" and hits:
-            best = hits[0]
-            # Provenance contract: event metadata {faq_id, score} + slot kb_answer_id.
-            dispatcher.utter_message(text=best["answer"], faq_id=best["faq_id"], score=best["score"])
-            return [SlotSet(KB_ANSWER_SLOT, best["faq_id"])]
+            return self._answer(dispatcher, hits[0]["faq_id"], hits[0]["answer"], hits[0]["score"],
+                                kb.get("confidence"))
+        if kb.get("decision") == "clarify" and hits:
+            dispatcher.utter_message(
+                text=CLARIFY_TEXT,
+                buttons=[{"title": h["question"], "payload": choice_payload(h["faq_id"])} for h in hits],
+                kb_candidates=[{"faq_id": h["faq_id"], "score": h["score"]} for h in hits],
+            )
+            return [SlotSet(KB_ANSWER_SLOT, None)]
         dispatcher.utter_message(response="utter_kb_no_answer")
         return [SlotSet(KB_ANSWER_SLOT, None)]
+
+    def _answer_choice(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                       faq_id: Text) -> List[Dict[Text, Any]]:
+        from knowledge_base.entries import lookup_entry
+
+        try:
+            entry = lookup_entry(faq_id)
+        except Exception:
+            log.exception("could not read knowledge-base entries")
+            entry = None
+        if entry is None:
+            dispatcher.utter_message(response="utter_kb_no_answer")
+            return [SlotSet(KB_ANSWER_SLOT, None)]
+        return self._answer(dispatcher, faq_id, entry["answer"], _last_candidates(tracker).get(faq_id),
+                            None, selected=True)
+
+    @staticmethod
+    def _answer(dispatcher: CollectingDispatcher, faq_id: Text, answer: Text, score: Optional[float],
+                confidence: Optional[float], selected: bool = False) -> List[Dict[Text, Any]]:
+        # Provenance contract: bot event metadata {faq_id, score} + slot kb_answer_id.
+        dispatcher.utter_message(text=answer, faq_id=faq_id, score=score, confidence=confidence,
+                                 selected_by_customer=selected)
+        return [SlotSet(KB_ANSWER_SLOT, faq_id)]

@@ -1,12 +1,14 @@
-"""NLU graph component that attaches knowledge-base hits to every parsed message.
+"""NLU graph component that attaches the knowledge-base assessment to every parsed message.
 
 Retrieval runs in the Rasa server, next to the rest of NLU, so the encoder is
-loaded once per server process; actions only read ``latest_message["kb"]``.
+loaded once per server process and new index builds are picked up live;
+actions only read ``latest_message["kb"]``.
 """
 from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -21,7 +23,7 @@ from bot.settings import load_settings
 log = logging.getLogger(__name__)
 
 KB_KEY = "kb"
-ANSWER, NO_ANSWER, UNAVAILABLE = "answer", "no_answer", "unavailable"
+UNAVAILABLE = "unavailable"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -32,7 +34,7 @@ class KnowledgeBaseRetrieval(GraphComponent):
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self._config = config
-        self._retriever = None
+        self._live = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -44,31 +46,35 @@ class KnowledgeBaseRetrieval(GraphComponent):
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "KnowledgeBaseRetrieval":
         component = cls(config)
-        component._get_retriever()  # load the encoder at start-up, not on the first message
+        component._live_retriever()  # load the encoder at start-up, not on the first message
         return component
 
-    def _get_retriever(self) -> Optional[Any]:
+    def _live_retriever(self) -> Optional[Any]:
         with self._lock:
-            if self._retriever is None:
-                from knowledge_base import load_retriever
+            if self._live is None:
+                from knowledge_base.live import LiveRetriever
 
+                settings = load_settings()
+                index_dir = Path(self._config["index_dir"]) if self._config.get("index_dir") else settings.index_dir
                 try:
-                    self._retriever = load_retriever(self._config.get("index_dir"))
+                    self._live = LiveRetriever(index_dir, settings.kb_reload_interval_s)
                 except Exception as exc:  # the bot must keep talking without a KB
                     log.error("knowledge base unavailable: %s", exc)
-            return self._retriever
+            return self._live
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            message.set(KB_KEY, self._lookup(message.get(TEXT) or ""), add_to_output=True)
+            message.set(KB_KEY, self._assess(message.get(TEXT) or ""), add_to_output=True)
         return messages
 
-    def _lookup(self, text: Text) -> Dict[Text, Any]:
-        retriever = self._get_retriever()
-        if retriever is None:
-            return {"decision": UNAVAILABLE, "hits": []}
-        hits = retriever.search(text, k=self._config["top_k"])
-        min_score = load_settings().kb_answer_min_score
-        decision = ANSWER if hits and hits[0].score >= min_score else NO_ANSWER
-        return {"decision": decision, "index_version": retriever.version,
-                "hits": [h.as_dict() for h in hits]}
+    def _assess(self, text: Text) -> Dict[Text, Any]:
+        live = self._live_retriever()
+        if live is None:
+            return {"decision": UNAVAILABLE, "confidence": 0.0, "hits": []}
+        retriever = live.current
+        try:
+            result = retriever.assess(text, k=self._config["top_k"]).as_dict()
+        except Exception:  # never let one odd message break the conversation
+            log.exception("knowledge-base lookup failed")
+            return {"decision": UNAVAILABLE, "confidence": 0.0, "hits": []}
+        return {**result, "index_version": retriever.version}

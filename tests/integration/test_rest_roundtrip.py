@@ -1,7 +1,11 @@
-"""A real Rasa server and action server over HTTP: KB answers arrive with provenance."""
+"""A real Rasa server and action server over HTTP: KB answers with provenance,
+clarification buttons, odd input, and a live index swap without failed requests."""
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import threading
+import time
 import uuid
 
 import pytest
@@ -9,17 +13,22 @@ import requests
 
 from bot.serve import Servers
 from bot.train import ensure_model
+from knowledge_base.content import load_content
+from knowledge_base.index import build_index
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
+ANSWERED = "信用卡的免息还款期最长多少天"
 
 
 @pytest.fixture(scope="module")
 def servers(settings, tmp_path_factory):
-    logs = tmp_path_factory.mktemp("server-logs")
+    work = tmp_path_factory.mktemp("servers")
+    shutil.copytree(settings.index_dir, work / "index")
     config = dataclasses.replace(settings, rasa_port=free_port(), action_port=free_port(),
-                                 tracker_db_path=logs / "tracker.db")
-    with Servers(model=ensure_model(), settings=config, log_dir=logs) as running:
+                                 tracker_db_path=work / "tracker.db", index_dir=work / "index",
+                                 kb_reload_interval_s=0.5)
+    with Servers(model=ensure_model(), settings=config, log_dir=work / "logs") as running:
         yield running
 
 
@@ -36,30 +45,46 @@ def _tracker(servers: Servers, sender: str) -> dict:
     return response.json()
 
 
+def _sender() -> str:
+    return f"test-{uuid.uuid4().hex[:8]}"
+
+
 def test_faq_answer_with_provenance_over_rest(servers, retriever):
-    sender = f"test-{uuid.uuid4().hex[:8]}"
-    replies = _say(servers, sender, "请问开个人账户得准备哪些证件和材料？")
-    expected = retriever.search("请问开个人账户得准备哪些证件和材料？", k=1)[0]
-    assert expected.faq_id == "account.open_materials"
-    assert [r["text"] for r in replies] == [expected.answer]
+    sender = _sender()
+    expected = retriever.assess(ANSWERED)
+    assert expected.decision == "answer"
+    assert [r["text"] for r in _say(servers, sender, ANSWERED)] == [expected.hits[0].answer]
 
     tracker = _tracker(servers, sender)
-    assert tracker["slots"]["kb_answer_id"] == "account.open_materials"
+    assert tracker["slots"]["kb_answer_id"] == "credit_card.interest_free_period"
     [bot_event] = [e for e in tracker["events"] if e["event"] == "bot"]
-    assert bot_event["metadata"]["faq_id"] == "account.open_materials"
-    assert bot_event["metadata"]["score"] == pytest.approx(expected.score, abs=1e-3)
+    assert bot_event["metadata"]["faq_id"] == "credit_card.interest_free_period"
+    assert bot_event["metadata"]["score"] == pytest.approx(expected.hits[0].score, abs=1e-3)
+
+
+def test_clarification_buttons_select_an_entry(servers, retriever):
+    question = "手续费"
+    assessment = retriever.assess(question)
+    assert assessment.decision == "clarify"
+    sender = _sender()
+    [reply] = _say(servers, sender, question)
+    assert [b["title"] for b in reply["buttons"]] == [h.question for h in assessment.hits]
+    second = reply["buttons"][1]
+    [answer] = _say(servers, sender, second["payload"])
+    assert answer["text"] == assessment.hits[1].answer
+    assert _tracker(servers, sender)["slots"]["kb_answer_id"] == assessment.hits[1].faq_id
 
 
 def test_greeting_and_out_of_scope_are_not_answered_from_the_kb(servers):
-    sender = f"test-{uuid.uuid4().hex[:8]}"
+    sender = _sender()
     assert "示例银行" in _say(servers, sender, "你好")[0]["text"]
     assert "超出" in _say(servers, sender, "帮我订一张明天去上海的机票")[0]["text"]
     assert _tracker(servers, sender)["slots"]["kb_answer_id"] is None
 
 
-@pytest.mark.parametrize("message", ["", "   ", "🙂" * 50, "转" * 10_000])
+@pytest.mark.parametrize("message", ["", "   ", "🙂" * 50, "转" * 10_000, "\x00\x1b[31m", "my 信用卡 καρτα ⚠️"])
 def test_odd_messages_get_a_reply_not_an_error(servers, message):
-    replies = _say(servers, f"test-{uuid.uuid4().hex[:8]}", message)
+    replies = _say(servers, _sender(), message)
     assert replies and all(r.get("text") for r in replies)
 
 
@@ -68,3 +93,31 @@ def test_malformed_requests_are_rejected_cleanly(servers):
     bad_json = requests.post(url, data=b"{not json", headers={"Content-Type": "application/json"}, timeout=30)
     assert 400 <= bad_json.status_code < 500
     assert requests.get(f"{servers.rasa_url}/status", timeout=30).status_code == 200
+
+
+def test_a_new_index_build_is_served_without_restart_or_failed_requests(servers, settings):
+    marker = "【热更新测试】免息期答案已更新。"
+    content = load_content(settings.content_dir)
+    content.entries = [dataclasses.replace(e, answer=marker) if e.id == "credit_card.interest_free_period" else e
+                       for e in content.entries]
+    failures, replies, stop = [], [], threading.Event()
+
+    def keep_asking():
+        while not stop.is_set():
+            try:
+                replies.append(_say(servers, _sender(), ANSWERED)[0]["text"])
+            except Exception as exc:  # noqa: BLE001 - any failure is what we count
+                failures.append(repr(exc))
+
+    asker = threading.Thread(target=keep_asking)
+    asker.start()
+    try:
+        build_index(content, servers.settings.index_dir)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not replies or replies[-1] != marker):
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        asker.join(timeout=60)
+    assert not failures
+    assert replies and replies[-1] == marker and replies[0] != marker

@@ -18,13 +18,28 @@ def test_every_entry_is_a_catalog_id_with_its_category(content):
         assert entry.answer and len(entry.paraphrases) >= 8
 
 
+def test_the_knowledge_base_covers_exactly_the_catalog(content):
+    catalog = yaml.safe_load(shared_file("spec", "faq_catalog.yml").read_text(encoding="utf-8"))
+    assert sorted(e.id for e in content.entries) == sorted(e["id"] for e in catalog["entries"])
+    for entry in content.entries:
+        assert entry.question_en and entry.updated and len(entry.paraphrases) >= 8, entry.id
+
+
+def test_answers_never_ask_for_secrets(content):
+    for entry in content.entries:
+        assert not any(p in entry.answer for p in ("请提供您的密码", "请告诉我验证码", "请输入验证码")), entry.id
+
+
 def test_no_text_of_the_dev_sets_is_used_verbatim(content):
     dev = set()
     for name in ("dev_faq.jsonl", "dev_intents.jsonl"):
         for line in shared_file("eval", name).read_text(encoding="utf-8").splitlines():
             dev.add(json.loads(line)["text"].strip())
     ours = {t for e in content.entries for t in e.index_texts()}
+    from knowledge_base.index import load_negatives
+
     assert not ours & dev
+    assert not set(load_negatives()) & dev
 
 
 def _write(folder, name, entries):

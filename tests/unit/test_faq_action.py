@@ -1,30 +1,55 @@
-"""The FAQ action records provenance: bot event metadata {faq_id, score} and slot kb_answer_id."""
+"""The FAQ action: answers with provenance, clarifies with buttons, answers a chosen button."""
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.faq import ActionAnswerFaq
+from bot.actions.faq import ActionAnswerFaq, choice_payload
+
+HIT = {"faq_id": "account.open_materials", "score": 0.94, "question": "开户带什么？", "answer": "请携带身份证。"}
+OTHER = {"faq_id": "account.account_types", "score": 0.90, "question": "账户分类？", "answer": "I类户…"}
 
 
-def _tracker(kb: dict) -> Tracker:
-    latest = {"text": "开户带啥", "intent": {"name": "faq", "confidence": 0.9}, "entities": [], "kb": kb}
-    return Tracker("c1", {}, latest, [], False, None, {}, "action_listen")
+def _tracker(kb=None, entities=(), events=()) -> Tracker:
+    latest = {"text": "开户带啥", "intent": {"name": "faq", "confidence": 0.9},
+              "entities": list(entities), "kb": kb}
+    return Tracker("c1", {}, latest, list(events), False, None, {}, "action_listen")
+
+
+def _run(tracker):
+    dispatcher = CollectingDispatcher()
+    events = ActionAnswerFaq().run(dispatcher, tracker, {})
+    return dispatcher.messages, events
 
 
 def test_confident_hit_is_answered_with_provenance():
-    hit = {"faq_id": "account.open_materials", "score": 0.94, "question": "q", "answer": "请携带身份证。"}
-    dispatcher = CollectingDispatcher()
-    events = ActionAnswerFaq().run(dispatcher, _tracker({"decision": "answer", "hits": [hit]}), {})
-    [message] = dispatcher.messages
+    [message], events = _run(_tracker({"decision": "answer", "confidence": 0.9, "hits": [HIT]}))
     assert message["text"] == "请携带身份证。"
     assert (message["faq_id"], message["score"]) == ("account.open_materials", 0.94)
     assert events == [{"event": "slot", "timestamp": None, "name": "kb_answer_id",
                        "value": "account.open_materials"}]
 
 
-def test_unconfident_or_missing_kb_says_so_and_clears_the_slot():
-    for kb in ({"decision": "no_answer", "hits": [{"faq_id": "x", "score": 0.5}]}, {}, None):
-        dispatcher = CollectingDispatcher()
-        events = ActionAnswerFaq().run(dispatcher, _tracker(kb), {})
-        assert dispatcher.messages[0]["response"] == "utter_kb_no_answer"
-        assert "faq_id" not in dispatcher.messages[0]
+def test_clarification_offers_buttons_that_select_an_entry():
+    [message], events = _run(_tracker({"decision": "clarify", "confidence": 0.6, "hits": [HIT, OTHER]}))
+    assert [b["title"] for b in message["buttons"]] == ["开户带什么？", "账户分类？"]
+    assert message["buttons"][0]["payload"] == '/faq{"faq_id": "account.open_materials"}'
+    assert message["buttons"][0]["payload"] == choice_payload("account.open_materials")
+    assert "faq_id" not in message and events[0]["value"] is None
+
+
+def test_a_chosen_button_is_answered_from_the_index(retriever):
+    clarify_event = {"event": "bot", "metadata": {"kb_candidates": [{"faq_id": "account.account_types",
+                                                                       "score": 0.88}]}}
+    tracker = _tracker(None, [{"entity": "faq_id", "value": "account.account_types"}], [clarify_event])
+    [message], events = _run(tracker)
+    assert message["faq_id"] == "account.account_types" and message["score"] == 0.88
+    assert message["selected_by_customer"] is True and "I类户" in message["text"]
+    assert events[0]["value"] == "account.account_types"
+
+
+def test_unknown_choice_or_no_confident_hit_says_so_and_clears_the_slot():
+    cases = [_tracker({"decision": "no_answer", "hits": [HIT]}), _tracker({}), _tracker(None),
+             _tracker(None, [{"entity": "faq_id", "value": "account.does_not_exist"}])]
+    for tracker in cases:
+        [message], events = _run(tracker)
+        assert message["response"] == "utter_kb_no_answer" and "faq_id" not in message
         assert events[0]["name"] == "kb_answer_id" and events[0]["value"] is None

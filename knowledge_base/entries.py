@@ -1,0 +1,24 @@
+"""Entry lookup by faq_id from the live index version, without loading the encoder.
+
+The action server uses it to answer a clarification choice (a button whose
+payload names the entry).
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from bot.settings import load_settings
+from knowledge_base.index import current_version_dir
+
+
+@lru_cache(maxsize=4)
+def _entries(version_dir: Path) -> dict[str, dict]:
+    entries = json.loads((version_dir / "entries.json").read_text(encoding="utf-8"))
+    return {e["id"]: e for e in entries}
+
+
+def lookup_entry(faq_id: str, index_dir: Path | None = None) -> dict | None:
+    """The entry with this id in the current index version, or None."""
+    return _entries(current_version_dir(index_dir or load_settings().index_dir)).get(faq_id)
