@@ -50,6 +50,8 @@ class Settings:
     rasa_port: int
     action_port: int
     tracker_db_path: Path
+    secrets_dir: Path
+    bank_db_url: str
 
     @property
     def action_endpoint_url(self) -> str:
@@ -70,4 +72,6 @@ def load_settings() -> Settings:
         rasa_port=_int("RASA_PORT", 5005),
         action_port=_int("ACTION_PORT", 5055),
         tracker_db_path=_path("TRACKER_DB_PATH", REPO_ROOT / "var" / "tracker.db"),
+        secrets_dir=_path("ASSISTANT_SECRETS_DIR", REPO_ROOT / "var" / "secrets"),
+        bank_db_url=os.environ.get("BANK_DB_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'sandbox_bank.db'}",
     )

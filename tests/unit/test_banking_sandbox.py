@@ -1,0 +1,127 @@
+"""The sandbox bank enforces the rules a core banking system would (SQLite in a temp dir)."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from bot.banking import errors
+from bot.banking.sandbox import SandboxBank
+
+TODAY = dt.date(2026, 11, 24)  # a Tuesday
+
+
+@pytest.fixture()
+def bank(tmp_path):
+    return SandboxBank(f"sqlite:///{tmp_path / 'bank.db'}", today=lambda: TODAY)
+
+
+def test_seeding_is_idempotent_and_deterministic(tmp_path, bank):
+    again = SandboxBank(f"sqlite:///{tmp_path / 'bank.db'}", today=lambda: TODAY)
+    assert sorted(c.last4 for c in again.cards("C001")) == ["1024", "4872", "6688"]
+    assert len(again.accounts("C001")) == 3
+    other = SandboxBank(f"sqlite:///{tmp_path / 'other.db'}", today=lambda: TODAY)
+    month = (TODAY - dt.timedelta(days=30), TODAY)
+    assert [(t.booked_at, t.amount) for t in other.transactions("C001", *month)] == \
+        [(t.booked_at, t.amount) for t in bank.transactions("C001", *month)]
+
+
+def test_balances_of_debit_cards(bank):
+    rows = bank.balances("C001")
+    assert {card.last4 for card, _ in rows} == {"6688", "4872"}
+    assert dict((c.last4, a.balance) for c, a in rows)["6688"] == Decimal("52380.50")
+    with pytest.raises(errors.CardNotFound):
+        bank.balances("C001", "0000")
+    with pytest.raises(errors.UnknownCustomer):
+        bank.cards("C999")
+
+
+def test_transactions_are_filtered_by_date_and_newest_first(bank):
+    start, end = TODAY - dt.timedelta(days=30), TODAY - dt.timedelta(days=10)
+    items = bank.transactions("C001", start, end, card_last4="6688")
+    assert items and all(start <= t.booked_at.date() <= end for t in items)
+    assert [t.booked_at for t in items] == sorted((t.booked_at for t in items), reverse=True)
+    assert {t.card_last4 for t in items} == {"6688"}
+
+
+@pytest.mark.parametrize("amount, error", [
+    (Decimal("0"), errors.InvalidAmount), (Decimal("-5"), errors.InvalidAmount),
+    (Decimal("1.005"), errors.InvalidAmount), (Decimal("50000.01"), errors.LimitExceeded),
+    (Decimal("9000"), errors.InsufficientFunds),  # card 4872 holds 8 120.00
+])
+def test_transfer_refusals(bank, amount, error):
+    with pytest.raises(error):
+        bank.request_transfer("C001", "4872", "张三", amount)
+
+
+def test_daily_limit_counts_earlier_requests(bank):
+    assert bank.transfer_limits("C001").used_today == 0
+    bank.request_transfer("C001", "6688", "张三", Decimal("40000"))
+    assert bank.transfer_limits("C001").used_today == Decimal("40000")
+
+
+def test_a_valid_transfer_waits_for_secure_confirmation_and_moves_no_money(bank):
+    before = {a.id: a.balance for a in bank.accounts("C001")}
+    operation = bank.request_transfer("C001", "6688", "张三", Decimal("500"))
+    assert operation.status == "awaiting_secure_confirmation" and operation.reference.startswith("OP")
+    assert {a.id: a.balance for a in bank.accounts("C001")} == before
+
+
+def test_unknown_payee_and_inactive_cards_are_refused(bank):
+    with pytest.raises(errors.BankingError, match="unknown payee"):
+        bank.request_transfer("C001", "6688", "陌生人", Decimal("10"))
+    bank.report_card_loss("C001", "6688")
+    with pytest.raises(errors.CardNotActive):
+        bank.request_transfer("C001", "6688", "张三", Decimal("10"))
+
+
+def test_card_loss_is_idempotent(bank):
+    first = bank.report_card_loss("C001", "4872")
+    second = bank.report_card_loss("C001", "4872")
+    assert first.reference == second.reference
+    assert {c.last4: c.status for c in bank.cards("C001")}["4872"] == "lost"
+
+
+def test_credit_card_statement_and_repayment_bounds(bank):
+    statement = bank.credit_card_statement("C001")
+    assert statement.card_last4 == "1024" and statement.total_due > 0
+    assert statement.minimum_due < statement.total_due and statement.due_date > statement.period_end
+    with pytest.raises(errors.InvalidAmount):
+        bank.request_credit_card_repayment("C001", "1024", statement.total_due + 1, "6688")
+    op = bank.request_credit_card_repayment("C001", "1024", statement.minimum_due, "6688")
+    assert op.kind == "credit_card_repayment"
+
+
+def test_booking_rules(bank):
+    with pytest.raises(errors.DateInPast):
+        bank.book_appointment("C001", "BJ01", TODAY - dt.timedelta(days=1), "10:00-11:00", "开户")
+    sunday = TODAY + dt.timedelta(days=5)
+    with pytest.raises(errors.BranchClosed):
+        bank.book_appointment("C001", "BJ02", sunday, "10:00-11:00", "开户")
+    with pytest.raises(errors.BookingTooLate):
+        bank.book_appointment("C001", "BJ01", TODAY, "10:00-11:00", "大额取现", Decimal("50000"))
+    booked = bank.book_appointment("C001", "BJ01", TODAY + dt.timedelta(days=1), "10:00-11:00", "大额取现",
+                                   Decimal("50000"))
+    assert booked.reference.startswith("YY") and booked.amount == Decimal("50000")
+    with pytest.raises(errors.BankingError):
+        bank.book_appointment("C001", "BJ01", TODAY + dt.timedelta(days=1), "18:00-19:00", "开户")
+
+
+def test_public_information(bank):
+    assert {r.currency for r in bank.exchange_rates()} >= {"USD", "EUR", "JPY", "HKD"}
+    assert bank.exchange_rates("usd")[0].name_zh == "美元"
+    with pytest.raises(errors.UnknownCurrency):
+        bank.exchange_rates("XYZ")
+    assert {p.risk_level for p in bank.wealth_products(max_risk="R2")} == {"R1", "R2"}
+    assert [p.loan_type for p in bank.loan_products("mortgage")] == ["mortgage"]
+    assert {b.city for b in bank.branches("上海")} == {"上海"}
+
+
+def test_tickets_and_wechat_binding(bank):
+    ticket = bank.create_ticket("fraud", "冒充客服", "C001", "urgent")
+    assert bank.tickets("C001") == [ticket]
+    with pytest.raises(ValueError):
+        bank.create_ticket("complaint", "x", priority="high")
+    bank.bind_wechat("openid-1", "C002")
+    assert bank.customer_by_wechat("openid-1").id == "C002"
+    bank.bind_wechat("openid-1", "C003")
+    assert bank.customer_by_wechat("openid-1").id == "C003" and bank.customer("C002").wechat_openid is None
