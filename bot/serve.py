@@ -44,7 +44,8 @@ def server_env(settings: Settings) -> dict[str, str]:
     return {**rasa_env(), "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
             "TRACKER_DB_PATH": str(settings.tracker_db_path),
             "KB_INDEX_DIR": str(settings.index_dir), "KB_ENCODER_PATH": str(settings.encoder_path),
-            "KB_RELOAD_INTERVAL_S": str(settings.kb_reload_interval_s)}
+            "KB_RELOAD_INTERVAL_S": str(settings.kb_reload_interval_s),
+            "BANK_DB_URL": settings.bank_db_url, "ASSISTANT_SECRETS_DIR": str(settings.secrets_dir)}
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = STARTUP_TIMEOUT_S) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from bot.settings import REPO_ROOT, load_settings
 
-TRAINING_INPUTS = ("bot/config.yml", "bot/domain.yml", "bot/data", "intents/data", "intents/jieba",
-                   "bot/nlu")
+TRAINING_INPUTS = ("bot/config.yml", "bot/domain", "bot/data", "intents/data", "intents/jieba",
+                   "bot/nlu", "knowledge_base/text.py")
 KEEP_MODELS = 3
 
 
@@ -60,7 +60,7 @@ def ensure_model(force: bool = False) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     subprocess.run(
-        [rasa_executable(), "train", "--config", "bot/config.yml", "--domain", "bot/domain.yml",
+        [rasa_executable(), "train", "--config", "bot/config.yml", "--domain", "bot/domain",
          "--data", "intents/data", "bot/data", "--out", str(target.parent),
          "--fixed-model-name", target.name.removesuffix(".tar.gz")],
         cwd=REPO_ROOT, env=rasa_env(), check=True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -57,6 +58,33 @@ def _embed(model: "SentenceTransformer", texts: Sequence[str], prefix: str, batc
 def embed_queries(model: "SentenceTransformer", texts: Sequence[str], batch_size: int = 32,
                   show_progress: bool = False) -> np.ndarray:
     return _embed(model, texts, load_settings().query_prefix, batch_size, show_progress)
+
+
+_QUERY_CACHE_SIZE = 2048
+_query_cache: "OrderedDict[tuple[int, str], np.ndarray]" = OrderedDict()
+_query_cache_lock = threading.Lock()
+
+
+def embed_queries_cached(model: "SentenceTransformer", texts: Sequence[str],
+                         batch_size: int = 32) -> np.ndarray:
+    """embed_queries with a small per-process LRU cache (returned rows are copies).
+
+    The NLU featurizer and the knowledge-base lookup embed the same customer
+    message within one parse; the cache makes the second one free.
+    """
+    with _query_cache_lock:
+        missing = [t for t in dict.fromkeys(texts) if (id(model), t) not in _query_cache]
+        if missing:
+            for text, vector in zip(missing, embed_queries(model, missing, batch_size=batch_size)):
+                _query_cache[(id(model), text)] = vector
+        rows = []
+        for text in texts:
+            _query_cache.move_to_end((id(model), text))
+            rows.append(_query_cache[(id(model), text)])
+        result = np.array(rows, dtype=np.float32).reshape(len(texts), -1)
+        while len(_query_cache) > _QUERY_CACHE_SIZE:
+            _query_cache.popitem(last=False)
+    return result
 
 
 def embed_passages(model: "SentenceTransformer", texts: Sequence[str], batch_size: int = 32,

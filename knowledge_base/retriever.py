@@ -14,7 +14,7 @@ import numpy as np
 
 from bot.settings import load_settings
 from knowledge_base import scoring
-from knowledge_base.embedding import embed_queries, encoder_identity, load_encoder
+from knowledge_base.embedding import embed_queries_cached, encoder_identity, load_encoder
 from knowledge_base.index import IndexUnavailable, current_version_dir, read_manifest
 from knowledge_base.lexical import LexicalIndex
 from knowledge_base.text import normalize
@@ -87,7 +87,7 @@ class Retriever:
         if not query or self.index.ntotal == 0:
             return None
         n = len(self.entries)
-        vector = embed_queries(self.encoder, [query])
+        vector = embed_queries_cached(self.encoder, [query])
         scores, rows = self.index.search(vector, min(self.index.ntotal, _MIN_FETCH))
         found = rows[0] >= 0
         dense = np.full(n, float(scores[0][found].min()), dtype=np.float32)

@@ -2,7 +2,8 @@
 
 answer   -> the entry's answer, with provenance (metadata {faq_id, score}, slot kb_answer_id)
 clarify  -> the top candidates as buttons; a button's payload selects the entry
-otherwise -> say so and suggest rephrasing
+otherwise -> say so and suggest rephrasing; the second such turn in a row offers a human
+             (the last rung of the fallback ladder)
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 log = logging.getLogger(__name__)
 
 KB_ANSWER_SLOT = "kb_answer_id"
+FAILED_TURNS_SLOT = "failed_turns"
+OFFER_HUMAN_AFTER = 2
 FAQ_ID_ENTITY = "faq_id"
 CLARIFY_TEXT = "您想咨询的是下面哪个问题？请点击选择；如果都不是，请换个说法描述一下。"
 
@@ -55,8 +58,17 @@ class ActionAnswerFaq(Action):
                 kb_candidates=[{"faq_id": h["faq_id"], "score": h["score"]} for h in hits],
             )
             return [SlotSet(KB_ANSWER_SLOT, None)]
-        dispatcher.utter_message(response="utter_kb_no_answer")
-        return [SlotSet(KB_ANSWER_SLOT, None)]
+        return self._no_answer(dispatcher, tracker)
+
+    @staticmethod
+    def _no_answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+        failed = int(tracker.get_slot(FAILED_TURNS_SLOT) or 0) + 1
+        if failed >= OFFER_HUMAN_AFTER:
+            dispatcher.utter_message(response="utter_offer_human")
+            failed = 0
+        else:
+            dispatcher.utter_message(response="utter_kb_no_answer")
+        return [SlotSet(KB_ANSWER_SLOT, None), SlotSet(FAILED_TURNS_SLOT, float(failed))]
 
     def _answer_choice(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                        faq_id: Text) -> List[Dict[Text, Any]]:
@@ -68,8 +80,7 @@ class ActionAnswerFaq(Action):
             log.exception("could not read knowledge-base entries")
             entry = None
         if entry is None:
-            dispatcher.utter_message(response="utter_kb_no_answer")
-            return [SlotSet(KB_ANSWER_SLOT, None)]
+            return self._no_answer(dispatcher, tracker)
         return self._answer(dispatcher, faq_id, entry["answer"], _last_candidates(tracker).get(faq_id),
                             None, selected=True)
 
@@ -79,4 +90,4 @@ class ActionAnswerFaq(Action):
         # Provenance contract: bot event metadata {faq_id, score} + slot kb_answer_id.
         dispatcher.utter_message(text=answer, faq_id=faq_id, score=score, confidence=confidence,
                                  selected_by_customer=selected)
-        return [SlotSet(KB_ANSWER_SLOT, faq_id)]
+        return [SlotSet(KB_ANSWER_SLOT, faq_id), SlotSet(FAILED_TURNS_SLOT, 0.0)]

@@ -8,10 +8,10 @@ HIT = {"faq_id": "account.open_materials", "score": 0.94, "question": "开户带
 OTHER = {"faq_id": "account.account_types", "score": 0.90, "question": "账户分类？", "answer": "I类户…"}
 
 
-def _tracker(kb=None, entities=(), events=()) -> Tracker:
+def _tracker(kb=None, entities=(), events=(), failed_turns=None) -> Tracker:
     latest = {"text": "开户带啥", "intent": {"name": "faq", "confidence": 0.9},
               "entities": list(entities), "kb": kb}
-    return Tracker("c1", {}, latest, list(events), False, None, {}, "action_listen")
+    return Tracker("c1", {"failed_turns": failed_turns}, latest, list(events), False, None, {}, "action_listen")
 
 
 def _run(tracker):
@@ -25,7 +25,8 @@ def test_confident_hit_is_answered_with_provenance():
     assert message["text"] == "请携带身份证。"
     assert (message["faq_id"], message["score"]) == ("account.open_materials", 0.94)
     assert events == [{"event": "slot", "timestamp": None, "name": "kb_answer_id",
-                       "value": "account.open_materials"}]
+                       "value": "account.open_materials"},
+                      {"event": "slot", "timestamp": None, "name": "failed_turns", "value": 0.0}]
 
 
 def test_clarification_offers_buttons_that_select_an_entry():
@@ -53,3 +54,10 @@ def test_unknown_choice_or_no_confident_hit_says_so_and_clears_the_slot():
         [message], events = _run(tracker)
         assert message["response"] == "utter_kb_no_answer" and "faq_id" not in message
         assert events[0]["name"] == "kb_answer_id" and events[0]["value"] is None
+
+
+def test_the_second_unanswered_turn_in_a_row_offers_a_human():
+    [first], events = _run(_tracker({"decision": "no_answer", "hits": [HIT]}, failed_turns=0.0))
+    assert first["response"] == "utter_kb_no_answer" and events[1]["value"] == 1.0
+    [second], events = _run(_tracker({"decision": "no_answer", "hits": [HIT]}, failed_turns=1.0))
+    assert second["response"] == "utter_offer_human" and events[1]["value"] == 0.0

@@ -15,10 +15,12 @@ def test_taxonomy_mirrors_the_shared_spec():
     assert ours == spec
 
 
-def test_domain_intents_are_taxonomy_names():
+def test_domain_intents_are_exactly_the_taxonomy():
     taxonomy = yaml.safe_load((REPO_ROOT / "intents" / "taxonomy.yml").read_text(encoding="utf-8"))
-    domain = yaml.safe_load((REPO_ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
-    assert set(domain["intents"]) <= set(taxonomy["intents"])
+    intents = set()
+    for part in (REPO_ROOT / "bot" / "domain").glob("*.yml"):
+        intents |= set(yaml.safe_load(part.read_text(encoding="utf-8")).get("intents", []))
+    assert intents == set(taxonomy["intents"])
 
 
 def test_rest_channel_stays_enabled():
@@ -41,7 +43,8 @@ def test_model_name_follows_the_training_inputs():
     assert train.fingerprint() == train.fingerprint()
     assert train.fingerprint() in train.model_path().name
     inputs = {p.relative_to(REPO_ROOT).as_posix() for p in train._input_files()}
-    assert {"bot/config.yml", "bot/domain.yml", "bot/data/rules.yml", "intents/data/faq.yml"} <= inputs
+    assert {"bot/config.yml", "bot/domain/core.yml", "bot/data/rules.yml", "bot/data/flow_rules.yml",
+            "intents/data/faq.yml"} <= inputs
 
 
 def test_a_taken_port_is_reported_with_the_variable_to_change():

@@ -1,0 +1,125 @@
+"""BANKING77 with our NLU pipeline design: accuracy, macro-F1 and training time.
+
+The pipeline is bot/config.yml's, in its English configuration: the Chinese
+tokenizer becomes Rasa's WhitespaceTokenizer; the featurizers (word and char
+n-gram counts + the project's sentence-embedding featurizer) and DIET stay;
+components that only make sense in the bot (knowledge-base lookup, banking
+entity rules, fallback) are left out. The official BANKING77 test split is not
+here, so a stratified held-out split of train.csv is the test set.
+
+    .venv/bin/python benchmarks/banking77.py [--test-size 0.2] [--epochs N] [--limit N]
+
+Prints the numbers and writes benchmarks/results/banking77.json.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("USE_TF", "0")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data" / "external" / "banking77" / "train.csv"
+RESULTS = Path(__file__).with_name("results")
+BOT_ONLY = {"bot.nlu.kb_retrieval.KnowledgeBaseRetrieval", "bot.nlu.banking_entities.BankingEntityExtractor",
+            "FallbackClassifier", "RegexFeaturizer", "RegexEntityExtractor"}
+
+
+def english_pipeline(epochs: int | None) -> dict:
+    import yaml
+
+    config = yaml.safe_load((ROOT / "bot" / "config.yml").read_text(encoding="utf-8"))
+    pipeline = []
+    for component in config["pipeline"]:
+        name = component["name"]
+        if name in BOT_ONLY:
+            continue
+        if name == "JiebaTokenizer":
+            component = {"name": "WhitespaceTokenizer"}
+        if name == "DIETClassifier":
+            component = {**component, "entity_recognition": False}
+            if epochs:
+                component["epochs"] = epochs
+        pipeline.append(component)
+    return {"recipe": "default.v1", "language": "en", "pipeline": pipeline, "policies": []}
+
+
+def load_rows(limit: int | None) -> list[tuple[str, str]]:
+    if not DATA.is_file():
+        raise SystemExit(f"error: {DATA} not found; shared/ must sit beside the repository")
+    with DATA.open(newline="", encoding="utf-8") as handle:
+        rows = [(r["text"].strip(), r["category"]) for r in csv.DictReader(handle) if r["text"].strip()]
+    return rows[:limit] if limit else rows
+
+
+def write_nlu(rows: list[tuple[str, str]], path: Path) -> None:
+    import yaml
+
+    by_intent: dict[str, list[str]] = {}
+    for text, label in rows:
+        by_intent.setdefault(label, []).append(text)
+    nlu = [{"intent": k, "examples": "".join(f"- {t}\n" for t in v)} for k, v in sorted(by_intent.items())]
+    path.write_text(yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True, sort_keys=False))
+
+
+async def predict(model: str, texts: list[str]) -> list[str]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model)
+    return [(await agent.parse_message(t))["intent"]["name"] for t in texts]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--test-size", type=float, default=0.2)
+    parser.add_argument("--epochs", type=int, default=None, help="override DIET epochs of bot/config.yml")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N rows (smoke runs)")
+    args = parser.parse_args()
+
+    import logging
+
+    import yaml
+    from rasa.model_training import train_nlu
+    from rasa.utils.common import configure_logging_and_warnings
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.model_selection import train_test_split
+
+    configure_logging_and_warnings(logging.WARNING)
+    rows = load_rows(args.limit)
+    train, test = train_test_split(rows, test_size=args.test_size, random_state=42,
+                                   stratify=[label for _, label in rows])
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        write_nlu(train, work / "nlu.yml")
+        (work / "config.yml").write_text(yaml.safe_dump(english_pipeline(args.epochs)))
+        started = time.perf_counter()
+        model = train_nlu(str(work / "config.yml"), str(work / "nlu.yml"), str(work / "models"))
+        train_s = time.perf_counter() - started
+        started = time.perf_counter()
+        predicted = asyncio.run(predict(model, [t for t, _ in test]))
+        predict_ms = (time.perf_counter() - started) * 1000 / len(test)
+    gold = [label for _, label in test]
+    result = {"train_examples": len(train), "test_examples": len(test),
+              "accuracy": round(accuracy_score(gold, predicted), 4),
+              "macro_f1": round(f1_score(gold, predicted, average="macro"), 4),
+              "train_s": round(train_s, 1), "predict_ms_per_text": round(predict_ms, 1),
+              "pipeline": [c["name"] for c in english_pipeline(args.epochs)["pipeline"]]}
+    print(json.dumps(result, indent=2))
+    RESULTS.mkdir(exist_ok=True)
+    if not args.limit:
+        (RESULTS / "banking77.json").write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""REST turn latency of the running assistant, one user at a time: p50 / p95 / max.
+
+Starts the Rasa server and the action server on free ports (a scratch tracker
+store and sandbox bank), then replays a fixed mix of turns — knowledge
+questions, task flows with a logged-in customer, chitchat — and times each
+HTTP round trip.
+
+    .venv/bin/python benchmarks/rest_latency.py [--rounds 5]
+
+Prints the numbers and writes benchmarks/results/rest_latency.json.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+TURNS = [
+    ["开户需要带什么材料"], ["跨行转账要收手续费吗"], ["你好"], ["今天美元汇率多少"],
+    ["查一下我的余额"], ["我要挂失", "6688", "/deny"], ["给张三转500", "6688", "/deny"],
+    ["最近一个月的交易明细"], ["附近有网点吗", "上海"], ["你是机器人吗"],
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="how often the whole mix is replayed")
+    args = parser.parse_args()
+    os.environ.setdefault("CUSTOMER_TOKEN_SECRET", "latency-benchmark-secret-" + "b" * 16)
+
+    import numpy as np
+    import requests
+
+    from bot.identity import TOKEN_METADATA_KEY, issue_token
+    from bot.serve import Servers
+    from bot.settings import load_settings
+    from bot.train import ensure_model
+    from tests.conftest import free_port
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = dataclasses.replace(load_settings(), rasa_port=free_port(), action_port=free_port(),
+                                       tracker_db_path=Path(tmp) / "tracker.db",
+                                       bank_db_url=f"sqlite:///{tmp}/bank.db", secrets_dir=Path(tmp))
+        metadata = {TOKEN_METADATA_KEY: issue_token("C001")}
+        timings = []
+        with Servers(model=ensure_model(), settings=settings, log_dir=Path(tmp) / "logs") as servers:
+            url = f"{servers.rasa_url}/webhooks/rest/webhook"
+            requests.post(url, json={"sender": "warm-up", "message": "你好"}, timeout=60)
+            for _ in range(args.rounds):
+                for conversation in TURNS:
+                    sender = f"bench-{uuid.uuid4().hex[:8]}"
+                    for text in conversation:
+                        started = time.perf_counter()
+                        response = requests.post(url, json={"sender": sender, "message": text,
+                                                            "metadata": metadata}, timeout=60)
+                        response.raise_for_status()
+                        timings.append((time.perf_counter() - started) * 1000)
+    ms = np.array(timings)
+    result = {"turns": len(ms), "p50_ms": round(float(np.percentile(ms, 50)), 1),
+              "p95_ms": round(float(np.percentile(ms, 95)), 1), "max_ms": round(float(ms.max()), 1)}
+    print(json.dumps(result, indent=2))
+    out = Path(__file__).with_name("results")
+    out.mkdir(exist_ok=True)
+    (out / "rest_latency.json").write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""What every flow's actions share: the bank backend, the customer's identity, formatting.
+
+Personal data never reaches a log line unmasked (bot.banking.masking).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any, Dict, Iterable, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+
+from bot.identity import customer_from_metadata
+
+# Slots a task flow fills; cleared when the flow ends, is cancelled or is switched away from.
+TASK_SLOTS = ("card_last4", "amount", "payee", "confirmed", "city", "district", "branch_id",
+              "service", "appointment_date", "time_slot", "currency", "loan_type", "risk_level",
+              "card_product", "complaint_text", "requested_slot")
+
+
+@lru_cache(maxsize=1)
+def backend():
+    from bot.banking import load_backend
+    from bot.settings import load_settings
+
+    return load_backend(load_settings().bank_db_url)
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def customer_id(tracker: Tracker) -> Optional[Text]:
+    """The verified customer of this conversation, from the newest user message that carries a token."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            break
+        if event.get("event") == "user":
+            found = customer_from_metadata(event.get("metadata"))
+            if found:
+                return found
+    return None
+
+
+def entity(tracker: Tracker, name: Text) -> Any:
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def to_amount(value: Any) -> Optional[Decimal]:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
+def yuan(amount: Decimal) -> Text:
+    return f"{amount:,.2f} 元"
+
+
+def date_zh(day: dt.date) -> Text:
+    weekday = "一二三四五六日"[day.weekday()]
+    return f"{day.month}月{day.day}日（周{weekday}）"
+
+
+def reset_task(extra: Iterable[Text] = ()) -> List[Dict[Text, Any]]:
+    """Events that end any running flow and forget its slots."""
+    return [ActiveLoop(None)] + [SlotSet(name, None) for name in (*TASK_SLOTS, *extra)]
+
+
+def buttons(options: Iterable[tuple[Text, Text]]) -> List[Dict[Text, Text]]:
+    """(title, payload) pairs as Rasa buttons."""
+    return [{"title": title, "payload": payload} for title, payload in options]
+
+
+def inform_payload(slot: Text, value: Text) -> Text:
+    import json
+
+    return "/inform" + json.dumps({slot: value}, ensure_ascii=False)

@@ -1,0 +1,66 @@
+"""NLU featurizer that adds the project encoder's sentence embedding to every message.
+
+Rasa 3.6's LanguageModelFeaturizer is TensorFlow-only, so the multilingual e5
+encoder enters the pipeline here. It shares the knowledge base's encoder (one
+copy per process) and its query-embedding cache, so the knowledge-base lookup
+on the same message does not encode the text a second time.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**DenseFeaturizer.get_default_config(), "batch_size": 64}
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        if int(config.get("batch_size", 1)) < 1:
+            raise ValueError("SentenceEmbeddingFeaturizer: batch_size must be at least 1")
+
+    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+        super().__init__(name, config)
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "SentenceEmbeddingFeaturizer":
+        return cls(config, execution_context.node_name)
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["sentence_transformers"]
+
+    def _embed(self, texts: List[Text]) -> np.ndarray:
+        from knowledge_base.embedding import embed_queries_cached, load_encoder
+
+        return embed_queries_cached(load_encoder(), texts, batch_size=self._config["batch_size"])
+
+    def _featurize(self, messages: List[Message]) -> None:
+        todo = [m for m in messages if m.get(TEXT)]
+        if not todo:
+            return
+        vectors = self._embed([m.get(TEXT) for m in todo])
+        for message, vector in zip(todo, vectors):
+            self.add_features_to_message(sequence=None, sentence=vector[None, :], attribute=TEXT,
+                                         message=message)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self._featurize(training_data.training_examples)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        self._featurize(messages)
+        return messages
