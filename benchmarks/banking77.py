@@ -91,10 +91,12 @@ def main() -> int:
     import yaml
     from rasa.model_training import train_nlu
     from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
     from sklearn.metrics import accuracy_score, f1_score
     from sklearn.model_selection import train_test_split
 
     configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)  # Rasa logs every parse at debug level otherwise
     rows = load_rows(args.limit)
     train, test = train_test_split(rows, test_size=args.test_size, random_state=42,
                                    stratify=[label for _, label in rows])

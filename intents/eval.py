@@ -76,8 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = read_set(args.set)
     from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
 
     configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)  # Rasa logs every parse at debug level otherwise
     if args.model:
         model = args.model
         if not model.is_file():
