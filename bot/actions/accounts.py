@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import backend, entity, today, yuan
+from bot.actions.common import backend, call_bank, entity, today, yuan
 from bot.actions.forms import card_label
 from bot.actions.login import require_login
 
@@ -21,7 +21,7 @@ MAX_LISTED = 10
 
 
 class BankReadAction(Action, ABC):
-    """Logs in check, backend call, and a polite answer when the backend fails."""
+    """Login check, then a read from the bank."""
 
     @abstractmethod
     def name(self) -> Text:
@@ -29,18 +29,9 @@ class BankReadAction(Action, ABC):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        from bot.banking.errors import BankingError
-
         cid = require_login(dispatcher, tracker)
-        if not cid:
-            return []
-        try:
-            self.answer(dispatcher, tracker, cid)
-        except BankingError as exc:
-            dispatcher.utter_message(text=exc.message_zh)
-        except Exception:
-            log.exception("%s failed", self.name())
-            dispatcher.utter_message(response="utter_backend_unavailable")
+        if cid:
+            call_bank(dispatcher, self.name(), lambda: self.answer(dispatcher, tracker, cid))
         return [SlotSet("card_last4", None)]
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, cid: Text) -> None:

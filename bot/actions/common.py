@@ -5,14 +5,17 @@ Personal data never reaches a log line unmasked (bot.banking.masking).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any, Dict, Iterable, List, Optional, Text
+from typing import Any, Callable, Dict, Iterable, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 
 from bot.identity import customer_from_metadata
+
+log = logging.getLogger(__name__)
 
 # Slots a task flow fills; cleared when the flow ends, is cancelled or is switched away from.
 TASK_SLOTS = ("card_last4", "amount", "payee", "confirmed", "city", "district", "branch_id",
@@ -81,3 +84,18 @@ def inform_payload(slot: Text, value: Text) -> Text:
     import json
 
     return "/inform" + json.dumps({slot: value}, ensure_ascii=False)
+
+
+def call_bank(dispatcher: Any, action_name: Text, work: Callable[[], None]) -> bool:
+    """Run a backend call; a refusal or an outage is told to the customer, never raised."""
+    from bot.banking.errors import BankingError
+
+    try:
+        work()
+        return True
+    except BankingError as exc:
+        dispatcher.utter_message(text=exc.message_zh)
+    except Exception:
+        log.exception("%s failed", action_name)
+        dispatcher.utter_message(response="utter_backend_unavailable")
+    return False

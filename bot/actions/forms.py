@@ -6,7 +6,6 @@ slot is checked when it is filled (also when the customer corrects it later,
 """
 from __future__ import annotations
 
-import logging
 import re
 from abc import ABC, abstractmethod
 from decimal import Decimal
@@ -16,19 +15,10 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import (
-    backend,
-    buttons,
-    customer_id,
-    entity,
-    inform_payload,
-    reset_task,
-    to_amount,
-    yuan,
-)
+from bot.actions.common import (backend, buttons, call_bank, customer_id, entity, inform_payload, reset_task,
+                                to_amount, yuan)
 from bot.nlu.entity_values import parse_bare_amount
 
-log = logging.getLogger(__name__)
 
 _LAST4 = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _CORRECTION = re.compile(r"^(不对|不是|错了|改成|改为|换成|应该是|是)[，,。\s]*(是|改成|改为)?")
@@ -159,26 +149,15 @@ class TaskSubmit(Action, ABC):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        from bot.banking.errors import BankingError
-
         if tracker.get_slot("confirmed") is not True:
             dispatcher.utter_message(text=self.cancelled_text)
             return reset_task()
         cid = customer_id(tracker)
-        try:
-            self.submit(dispatcher, tracker, cid)
-        except BankingError as exc:
-            dispatcher.utter_message(text=exc.message_zh)
-        except Exception:
-            log.exception("%s failed", self.name())
-            dispatcher.utter_message(response="utter_backend_unavailable")
-        return reset_task() + self.after_submit(tracker)
+        call_bank(dispatcher, self.name(), lambda: self.submit(dispatcher, tracker, cid))
+        return reset_task()
 
     def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, cid: Optional[Text]) -> None:
         raise NotImplementedError
-
-    def after_submit(self, tracker: Tracker) -> List[Dict[Text, Any]]:
-        return []
 
 
 def money(value: Any) -> Text:

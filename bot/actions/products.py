@@ -5,7 +5,6 @@ announcements and the approval decide.
 """
 from __future__ import annotations
 
-import logging
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
@@ -13,9 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import backend, buttons, entity, inform_payload, yuan
+from bot.actions.common import backend, buttons, call_bank, entity, inform_payload, yuan
 
-log = logging.getLogger(__name__)
 
 LOAN_TYPE_ZH = {"mortgage": "住房贷款", "car": "汽车贷款", "consumer": "个人消费贷款", "business": "个人经营贷款"}
 MAJOR_CURRENCIES = ("USD", "EUR", "JPY", "HKD", "GBP")
@@ -29,15 +27,7 @@ class ProductAction(Action, ABC):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        from bot.banking.errors import BankingError
-
-        try:
-            self.answer(dispatcher, tracker)
-        except BankingError as exc:
-            dispatcher.utter_message(text=exc.message_zh)
-        except Exception:
-            log.exception("%s failed", self.name())
-            dispatcher.utter_message(response="utter_backend_unavailable")
+        call_bank(dispatcher, self.name(), lambda: self.answer(dispatcher, tracker))
         return [SlotSet(slot, None) for slot in ("loan_type", "currency", "risk_level")]
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

@@ -1,0 +1,78 @@
+"""Actions against a real sandbox bank (SQLite in a temp dir): login gate, answers, refusals, outages."""
+import datetime as dt
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import common
+from bot.actions.accounts import ActionCheckBalance
+from bot.actions.common import call_bank
+from bot.actions.products import ActionExchangeRate
+from bot.banking import errors
+from bot.banking.sandbox import SandboxBank
+from bot.identity import TOKEN_METADATA_KEY, issue_token
+
+SECRET = "actions-test-secret-" + "a" * 20
+
+
+@pytest.fixture(autouse=True)
+def bank(tmp_path, monkeypatch):
+    monkeypatch.setenv("CUSTOMER_TOKEN_SECRET", SECRET)
+    sandbox = SandboxBank(f"sqlite:///{tmp_path / 'bank.db'}", today=lambda: dt.date(2026, 11, 24))
+    monkeypatch.setattr(common, "backend", lambda: sandbox)
+    monkeypatch.setattr("bot.actions.accounts.backend", lambda: sandbox)
+    monkeypatch.setattr("bot.actions.products.backend", lambda: sandbox)
+    return sandbox
+
+
+def _tracker(text, customer=None, entities=()):
+    metadata = {TOKEN_METADATA_KEY: issue_token(customer, secret=SECRET)} if customer else {}
+    latest = {"text": text, "intent": {"name": "x"}, "entities": list(entities), "metadata": metadata}
+    events = [{"event": "user", "text": text, "metadata": metadata}]
+    return Tracker("s1", {}, latest, events, False, None, {}, "action_listen")
+
+
+def _run(action, tracker):
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, tracker, {})
+    return dispatcher.messages, events
+
+
+def test_balance_needs_a_login_and_reveals_nothing_without_one():
+    [message], _ = _run(ActionCheckBalance(), _tracker("查余额"))
+    assert message["response"] == "utter_login_required"
+
+
+def test_balance_of_a_logged_in_customer():
+    [message], _ = _run(ActionCheckBalance(), _tracker("查余额", "C001"))
+    assert "6688" in message["text"] and "52,380.50" in message["text"]
+
+
+def test_an_unknown_card_is_a_polite_refusal():
+    entities = [{"entity": "card_last4", "value": "0000"}]
+    [message], _ = _run(ActionCheckBalance(), _tracker("尾号0000余额", "C001", entities))
+    assert message["text"] == errors.CardNotFound.message_zh
+
+
+def test_exchange_rate_for_one_currency_and_for_the_majors():
+    [usd], _ = _run(ActionExchangeRate(), _tracker("美元汇率", entities=[{"entity": "currency", "value": "USD"}]))
+    assert "美元" in usd["text"] and "欧元" not in usd["text"]
+    [majors], _ = _run(ActionExchangeRate(), _tracker("汇率"))
+    assert all(name in majors["text"] for name in ("美元", "欧元", "日元", "港币", "英镑"))
+
+
+def test_call_bank_turns_refusals_and_outages_into_replies():
+    dispatcher = CollectingDispatcher()
+
+    def refused():
+        raise errors.LimitExceeded("too much")
+
+    def outage():
+        raise ConnectionError("core banking down")
+
+    assert call_bank(dispatcher, "a", refused) is False
+    assert call_bank(dispatcher, "b", outage) is False
+    assert call_bank(dispatcher, "c", lambda: None) is True
+    assert dispatcher.messages[0]["text"] == errors.LimitExceeded.message_zh
+    assert dispatcher.messages[1]["response"] == "utter_backend_unavailable"
