@@ -4,7 +4,7 @@ The pipeline is bot/config.yml's, in its English configuration: the Chinese
 tokenizer becomes Rasa's WhitespaceTokenizer; the featurizers (word and char
 n-gram counts + the project's sentence-embedding featurizer) and DIET stay;
 components that only make sense in the bot (knowledge-base lookup, banking
-entity rules, fallback) are left out. The official BANKING77 test split is not
+entity rules, fallback and its unknown-words guard) are left out. The official BANKING77 test split is not
 here, so a stratified held-out split of train.csv is the test set.
 
     .venv/bin/python benchmarks/banking77.py [--test-size 0.2] [--epochs N] [--limit N]
@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data" / "external" / "banking77" / "train.csv"
 RESULTS = Path(__file__).with_name("results")
 BOT_ONLY = {"bot.nlu.kb_retrieval.KnowledgeBaseRetrieval", "bot.nlu.banking_entities.BankingEntityExtractor",
-            "FallbackClassifier", "RegexFeaturizer", "RegexEntityExtractor"}
+            "FallbackClassifier", "bot.nlu.unknown_words.UnknownWordsGuard", "RegexFeaturizer",
+            "RegexEntityExtractor"}
 
 
 def english_pipeline(epochs: int | None) -> dict:
