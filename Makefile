@@ -8,9 +8,9 @@ export HF_HUB_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 PYTEST_ARGS ?=
 
-.PHONY: setup venv encoder kb model run test test-fast clean
+.PHONY: setup venv encoder kb model widget browser run test test-fast clean
 
-setup: model
+setup: model widget
 
 venv:
 	@scripts/bootstrap.sh
@@ -24,10 +24,18 @@ kb: encoder
 model: kb
 	@$(PY) -m bot.train
 
+# The web chat widget's socket.io client, vendored from the npm registry (checksum-pinned).
+widget:
+	@scripts/vendor_widget.sh
+
+# Debian chromium for the Playwright browser tests.
+browser:
+	@scripts/ensure_chromium.sh
+
 run: setup
 	@$(PY) -m bot.serve
 
-test: setup
+test: setup browser
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 # Unit tests only (no Rasa training, no servers).

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 import tempfile
@@ -36,9 +35,9 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("CUSTOMER_TOKEN_SECRET", "latency-benchmark-secret-" + "b" * 16)
 
-    import numpy as np
     import requests
 
+    from benchmarks.report import latency_ms, publish
     from bot.identity import TOKEN_METADATA_KEY, issue_token
     from bot.serve import Servers
     from bot.settings import load_settings
@@ -63,13 +62,7 @@ def main() -> int:
                                                             "metadata": metadata}, timeout=60)
                         response.raise_for_status()
                         timings.append((time.perf_counter() - started) * 1000)
-    ms = np.array(timings)
-    result = {"turns": len(ms), "p50_ms": round(float(np.percentile(ms, 50)), 1),
-              "p95_ms": round(float(np.percentile(ms, 95)), 1), "max_ms": round(float(ms.max()), 1)}
-    print(json.dumps(result, indent=2))
-    out = Path(__file__).with_name("results")
-    out.mkdir(exist_ok=True)
-    (out / "rest_latency.json").write_text(json.dumps(result, indent=2))
+    publish("rest_latency", {"turns": len(timings), **latency_ms(timings)})
     return 0
 
 

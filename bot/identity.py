@@ -8,15 +8,12 @@ claim to be somebody else by writing a customer id into the metadata.
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 import time
-from pathlib import Path
 from typing import Any, Mapping, Optional
 
 import jwt
 
-from bot.settings import load_settings
+from bot.settings import configured_secret, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -27,36 +24,32 @@ DEFAULT_TTL_S = 30 * 60
 
 
 def token_secret() -> str:
-    """CUSTOMER_TOKEN_SECRET, or a random per-installation secret kept in var/ (never in git)."""
-    configured = os.environ.get("CUSTOMER_TOKEN_SECRET", "").strip()
-    if configured:
-        if len(configured) < 32:
-            raise ValueError("CUSTOMER_TOKEN_SECRET must be at least 32 characters long")
-        return configured
-    path: Path = load_settings().secrets_dir / "customer_token.secret"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    """CUSTOMER_TOKEN_SECRET, or a random per-installation secret kept in var/secrets."""
+    return configured_secret("CUSTOMER_TOKEN_SECRET", load_settings().secrets_dir, "customer_token.secret")
 
 
-def issue_token(customer_id: str, ttl_s: int = DEFAULT_TTL_S, secret: Optional[str] = None) -> str:
+def issue_token(customer_id: str, ttl_s: int = DEFAULT_TTL_S, secret: Optional[str] = None,
+                purpose: Optional[str] = None) -> str:
+    """A customer token, or with `purpose` a ticket for that purpose only (never accepted as a login)."""
     now = int(time.time())
     claims = {"sub": customer_id, "iss": ISSUER, "iat": now, "exp": now + ttl_s}
+    if purpose:
+        claims["purpose"] = purpose
     return jwt.encode(claims, secret or token_secret(), algorithm=ALGORITHM)
 
 
-def verify_token(token: Any, secret: Optional[str] = None) -> Optional[str]:
-    """The customer id of a valid, unexpired token; None for anything else."""
+def verify_token(token: Any, secret: Optional[str] = None, purpose: Optional[str] = None) -> Optional[str]:
+    """The subject of a valid, unexpired token made for `purpose` (None: a customer token)."""
     if not isinstance(token, str) or not token or len(token) > 4096:
         return None
     try:
         claims = jwt.decode(token, secret or token_secret(), algorithms=[ALGORITHM], issuer=ISSUER,
                             options={"require": ["sub", "exp", "iss"]})
     except jwt.PyJWTError as exc:
-        log.info("customer token rejected: %s", type(exc).__name__)
+        log.info("token rejected: %s", type(exc).__name__)
+        return None
+    if claims.get("purpose") != purpose:
+        log.info("token rejected: made for %r, not %r", claims.get("purpose"), purpose)
         return None
     subject = claims.get("sub")
     return subject if isinstance(subject, str) and subject else None

@@ -6,6 +6,7 @@ assistant, and stops both on Ctrl-C (or when either one dies).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -45,7 +47,8 @@ def server_env(settings: Settings) -> dict[str, str]:
             "TRACKER_DB_PATH": str(settings.tracker_db_path),
             "KB_INDEX_DIR": str(settings.index_dir), "KB_ENCODER_PATH": str(settings.encoder_path),
             "KB_RELOAD_INTERVAL_S": str(settings.kb_reload_interval_s),
-            "BANK_DB_URL": settings.bank_db_url, "ASSISTANT_SECRETS_DIR": str(settings.secrets_dir)}
+            "BANK_DB_URL": settings.bank_db_url, "ASSISTANT_SECRETS_DIR": str(settings.secrets_dir),
+            "DESK_URL": os.environ.get("DESK_URL") or f"http://localhost:{settings.rasa_port}"}
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = STARTUP_TIMEOUT_S) -> None:
@@ -81,12 +84,21 @@ class Servers(AbstractContextManager):
         actions = self._spawn(["run", "actions", "--actions", "bot.actions",
                                "--port", str(self.settings.action_port)], env, "actions")
         rasa = self._spawn(["run", "--model", str(self.model), "--enable-api",
+                            "--auth-token", self.settings.rasa_api_token,
                             "--port", str(self.settings.rasa_port),
                             "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml"],
                            env, "rasa")
         wait_until_up(f"http://localhost:{self.settings.action_port}/health", actions)
-        wait_until_up(f"{self.rasa_url}/status", rasa)
+        wait_until_up(f"{self.rasa_url}/", rasa)
         return self
+
+    def tracker(self, sender_id: str) -> dict:
+        """A conversation's tracker through Rasa's (token-protected) HTTP API."""
+        request = urllib.request.Request(
+            f"{self.rasa_url}/conversations/{urllib.parse.quote(sender_id)}/tracker?"
+            + urllib.parse.urlencode({"token": self.settings.rasa_api_token}))
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
 
     def _spawn(self, args: list[str], env: dict[str, str], name: str) -> subprocess.Popen:
         out = None
@@ -122,7 +134,10 @@ def _banner(settings: Settings) -> str:
     return (f"\n示例银行 assistant is up.\n"
             f"  REST:   curl -s {url}/webhooks/rest/webhook -H 'Content-Type: application/json' "
             "-d '{\"sender\": \"demo\", \"message\": \"开户要带什么材料\"}'\n"
-            f"  Tracker: curl -s {url}/conversations/demo/tracker\n"
+            f"  Tracker: curl -s '{url}/conversations/demo/tracker?token=$(cat {settings.secrets_dir}/rasa_api.token)'"
+            " (or your RASA_API_TOKEN)\n"
+            f"  Web chat: {url}/webhooks/webchat/"
+            "  (as a demo customer: append #token=$(.venv/bin/python -m bot.identity issue C001))\n"
             "Press Ctrl-C to stop both servers.\n")
 
 

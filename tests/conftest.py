@@ -54,3 +54,13 @@ def shared_file(*parts: str) -> Path:
     if not path.is_file():
         pytest.skip(f"{path} not present (shared/ sits beside the repo in CI and dev checkouts)")
     return path
+
+
+@pytest.fixture(scope="session")
+def channel_servers(settings, tmp_path_factory):
+    """The assistant with its channels (WeChat safe mode against a fake WeChat API), shared by
+    the WeChat integration tests and the browser tests."""
+    from tests.channels import channel_stack
+
+    with channel_stack(settings, tmp_path_factory.mktemp("channels")) as servers:
+        yield servers

@@ -1,19 +1,22 @@
 """reset_password, complaint (form), fraud_report and request_human.
 
-Handing over to a person is recorded as a ticket with a priority; the live
-agent desk (connectors/agent_desk) takes conversations from there.
+Handing over to a person queues the conversation at the agent desk
+(connectors/agent_desk) and pauses the bot; outside service hours, or when the
+desk cannot be reached, the request becomes a ticket (leave a message).
 """
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import backend, buttons, customer_id, reset_task
+from bot.actions.desk import handoff_reason, request_handoff
 from bot.actions.forms import card_label, eligible_cards
 
 log = logging.getLogger(__name__)
@@ -98,18 +101,32 @@ class ActionFraudReport(Action):
 
 
 class ActionRequestHuman(Action):
+    """Queue the conversation for a person (pausing the bot), or leave a message when nobody can come."""
+
     def name(self) -> Text:
         return "action_request_human"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        priority = tracker.get_slot("handoff_priority") or "normal"
-        ticket = open_ticket(dispatcher, tracker, "callback",
-                             f"客户请求人工服务：{tracker.latest_message.get('text') or ''}", priority)
-        if ticket:
+        reason = handoff_reason(tracker)
+        priority = tracker.get_slot("handoff_priority") or ("urgent" if reason == "fraud_report" else
+                                                            "high" if reason == "complaint" else "normal")
+        done = reset_task() + [SlotSet("handoff_priority", None), SlotSet("failed_turns", 0.0)]
+        answer = request_handoff(tracker, reason, priority, customer_id(tracker))
+        if answer and answer["status"] == "queued":
+            ahead, minutes = max(int(answer["position"]) - 1, 0), max(math.ceil(answer["expected_wait_s"] / 60), 1)
             dispatcher.utter_message(
-                text=(f"已为您登记人工服务（编号 {ticket.reference}），人工客服会尽快接入这个对话"
-                      f"{'，您的问题已优先处理' if priority == 'urgent' else ''}。"
-                      "人工服务时间 8:00-22:00，非服务时间我们会在上班后第一时间联系您。"),
+                text=(f"正在为您转接人工客服{'（已优先处理）' if priority == 'urgent' else ''}，"
+                      f"您前面还有 {ahead} 位，预计等待约 {minutes} 分钟。接通前您可以先描述问题，客服接入后都能看到。"),
+                handoff={"handoff_id": answer["handoff_id"], "priority": priority, "position": answer["position"]})
+            return done + [ConversationPaused()]
+        ticket = open_ticket(dispatcher, tracker, "callback",
+                             f"客户请求人工服务（{reason}）：{tracker.latest_message.get('text') or ''}", priority)
+        if ticket:
+            hours = (answer or {}).get("hours") or "08:00-22:00"
+            why = "现在是非人工服务时间" if answer else "人工客服暂时无法接入"
+            dispatcher.utter_message(
+                text=(f"{why}（服务时间 {hours}）。已为您登记留言（编号 {ticket.reference}）"
+                      f"{'，您的问题已优先处理' if priority == 'urgent' else ''}，我们会尽快联系您。"),
                 handoff={"reference": ticket.reference, "priority": priority})
-        return reset_task() + [SlotSet("handoff_priority", None), SlotSet("failed_turns", 0.0)]
+        return done

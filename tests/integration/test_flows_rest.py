@@ -68,9 +68,7 @@ class Chat:
         return "\n".join(m.get("text", "") for m in self.say(text))
 
     def tracker(self) -> dict:
-        response = requests.get(f"{self.servers.rasa_url}/conversations/{self.sender}/tracker", timeout=30)
-        response.raise_for_status()
-        return response.json()
+        return self.servers.tracker(self.sender)
 
 
 def test_account_data_needs_a_valid_login(servers):

@@ -46,3 +46,11 @@ def test_cli_prints_a_verifiable_token(monkeypatch, capsys):
     monkeypatch.setenv("CUSTOMER_TOKEN_SECRET", SECRET)
     assert identity.main(["issue", "C002", "--ttl", "60"]) == 0
     assert identity.verify_token(capsys.readouterr().out.strip()) == "C002"
+
+
+def test_purpose_tickets_and_customer_tokens_are_not_interchangeable():
+    ticket = identity.issue_token("o_wechat_user", secret=SECRET, purpose="wechat_bind")
+    assert identity.verify_token(ticket, secret=SECRET, purpose="wechat_bind") == "o_wechat_user"
+    assert identity.verify_token(ticket, secret=SECRET) is None  # a ticket never logs anyone in
+    customer = identity.issue_token("C001", secret=SECRET)
+    assert identity.verify_token(customer, secret=SECRET, purpose="wechat_bind") is None

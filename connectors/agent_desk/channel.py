@@ -1,0 +1,355 @@
+"""The agent desk, served by the Rasa server: console page, agent API, agent socket.io, assist.
+
+Registered in credentials.yml like any channel; its routes sit at the server root:
+  /agent/                    console (static page)
+  /agent/api/...             agent API (Bearer session token from POST /agent/api/login)
+  /agent/socket.io           live events for agents (auth.token required)
+  /agent/internal/handoff    called by the action server (Bearer DESK_SERVICE_TOKEN)
+  /assist/suggest            agent assist
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from bot.banking.masking import mask_text
+from bot.settings import DeskSettings, load_desk_settings
+from connectors.agent_desk import assist
+from connectors.agent_desk.canned import CANNED_REPLIES, DISPOSITIONS
+from connectors.agent_desk.hours import within_hours
+from connectors.agent_desk.hub import DeskHub, get_hub, watch_waiting
+from connectors.agent_desk.store import PRIORITIES, Agent
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
+MAX_TEXT = 2000
+PRIORITY_NAMES = {value: key for key, value in PRIORITIES.items()}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _json_body(request: Request) -> Dict[str, Any]:
+    try:
+        body = request.json
+    except Exception:  # noqa: BLE001 - sanic's own parse error
+        body = None
+    if not isinstance(body, dict):
+        raise ApiError(400, "send a JSON object")
+    return body
+
+
+def _text_field(body: Dict[str, Any], key: str, limit: int = MAX_TEXT) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(400, f"'{key}' must be a non-empty string")
+    if len(value) > limit:
+        raise ApiError(400, f"'{key}' is longer than {limit} characters")
+    return value.strip()
+
+
+def _bearer(request: Request) -> Optional[str]:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.startswith("Bearer ") else None
+
+
+class AgentDeskInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "agent_desk"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "AgentDeskInput":
+        return cls(load_desk_settings())
+
+    def __init__(self, settings: DeskSettings, hub: Optional[DeskHub] = None) -> None:
+        self.settings = settings
+        self.hub = hub or get_hub()
+        self.hub.store.session_ttl_s = settings.agent_session_ttl_s
+        self.online: Dict[str, str] = {}  # socket id -> agent username
+
+    def url_prefix(self) -> str:
+        return "/"
+
+    # --- helpers --------------------------------------------------------------------------
+    def _agent(self, request: Request) -> Agent:
+        agent = self.hub.store.agent_for(_bearer(request))
+        if agent is None:
+            raise ApiError(401, "log in first: POST /agent/api/login, then send Authorization: Bearer <token>")
+        return agent
+
+    def _handoff(self, handoff_id: int, agent: Agent, must_own: bool = True) -> Dict[str, Any]:
+        handoff = self.hub.store.get(handoff_id)
+        if handoff is None:
+            raise ApiError(404, f"no handoff {handoff_id}")
+        if must_own and handoff["agent"] != agent.username and not agent.is_supervisor:
+            raise ApiError(403, "this conversation belongs to another agent")
+        return handoff
+
+    def _summary(self, handoff: Dict[str, Any]) -> Dict[str, Any]:
+        now = time.time()
+        return {"id": handoff["id"], "channel": handoff["channel"], "reason": handoff["reason"],
+                "priority": PRIORITY_NAMES.get(handoff["priority"], "normal"), "status": handoff["status"],
+                "agent": handoff["agent"], "waiting_s": round(now - handoff["created_at"]),
+                "authenticated": bool(handoff["customer_id"]),
+                "sender": mask_text(handoff["sender_id"])[:12]}
+
+    def expected_wait_s(self, position: int) -> float:
+        agents_online = max(len(set(self.online.values())), 1)
+        return round(position * self.settings.avg_handle_s / agents_online)
+
+    async def _leave_message(self, handoff: Dict[str, Any]) -> None:
+        """Nobody took the conversation in time: it becomes a ticket and the bot resumes."""
+        from bot.banking import load_backend
+
+        if not self.hub.store.end(handoff["id"], "ticket", disposition="no_agent_in_time"):
+            return
+        reference = None
+        try:
+            ticket = load_backend().create_ticket("callback", f"等待人工超时：{handoff['reason']}",
+                                                  handoff["customer_id"], PRIORITY_NAMES.get(handoff["priority"],
+                                                                                            "normal"))
+            reference = ticket.reference
+        except Exception:  # noqa: BLE001 - the customer still gets an honest answer
+            log.exception("could not create the leave-a-message ticket")
+        text = (f"抱歉，目前暂无空闲的人工客服。已为您登记留言（编号 {reference}），我们会尽快联系您。"
+                if reference else "抱歉，目前暂无空闲的人工客服，请稍后再试或拨打客服热线 95xxx。")
+        await self.hub.say(handoff, text, notice=True)
+        await self.hub.resume_bot(handoff, csat=False)
+
+    # --- blueprint ------------------------------------------------------------------------
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        desk = SocketBlueprint(sio, "/agent/socket.io", "agent_desk", __name__)
+        hub = self.hub
+
+        async def push(event: str, data: Any, room: Optional[str]) -> None:
+            await sio.emit(event, data, room=room or "agents")
+            if room and room.startswith("agent:"):
+                await sio.emit(event, data, room="supervisors")
+
+        hub.agent_push = push
+
+        async def assist_push(handoff_id: int, text: str) -> None:
+            try:
+                result = await assist.suggest(hub.rasa_agent, text)
+                handoff = hub.store.get(handoff_id)
+                if handoff and handoff["agent"]:
+                    await push("assist", {"handoff_id": handoff_id, **result}, f"agent:{handoff['agent']}")
+            except Exception:  # noqa: BLE001 - suggestions are a help, never a failure
+                log.exception("live assist failed")
+
+        hub.assist_hook = assist_push
+
+        @desk.listener("after_server_start")
+        async def started(app: Any, _loop: Any) -> None:
+            hub.rasa_agent = app.ctx.agent
+            app.add_task(watch_waiting(hub, self.settings.max_wait_s, self._leave_message))
+
+        def route(path: str, methods: list[str]):
+            def wrap(handler: Callable[..., Awaitable[HTTPResponse]]):
+                async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+                    try:
+                        return await handler(request, *args, **kwargs)
+                    except ApiError as exc:
+                        return response.json({"error": exc.message}, status=exc.status)
+                desk.add_route(guarded, path, methods=methods, name=handler.__name__)
+                return handler
+            return wrap
+
+        @route("/agent/", ["GET"])
+        async def console(_: Request) -> HTTPResponse:
+            return await response.file(STATIC_DIR / "console.html")
+
+        @route("/agent/<name:(console\\.js|console\\.css)>", ["GET"])
+        async def console_asset(_: Request, name: str) -> HTTPResponse:
+            return await response.file(STATIC_DIR / name)
+
+        @route("/agent/api/login", ["POST"])
+        async def login(request: Request) -> HTTPResponse:
+            body = _json_body(request)
+            username, password = body.get("username"), body.get("password")
+            if not isinstance(username, str) or not isinstance(password, str):
+                raise ApiError(400, "send {\"username\": ..., \"password\": ...}")
+            token = hub.store.login(username, password)
+            if not token:
+                raise ApiError(401, "wrong username or password")
+            agent = hub.store.agent_for(token)
+            return response.json({"token": token, "username": agent.username, "role": agent.role,
+                                  "expires_in": int(self.settings.agent_session_ttl_s)})
+
+        @route("/agent/api/logout", ["POST"])
+        async def logout(request: Request) -> HTTPResponse:
+            self._agent(request)
+            hub.store.logout(_bearer(request))
+            return response.json({"ok": True})
+
+        @route("/agent/api/me", ["GET"])
+        async def me(request: Request) -> HTTPResponse:
+            agent = self._agent(request)
+            return response.json({"username": agent.username, "role": agent.role, "canned": CANNED_REPLIES,
+                                  "dispositions": DISPOSITIONS})
+
+        @route("/agent/api/queue", ["GET"])
+        async def queue(request: Request) -> HTTPResponse:
+            agent = self._agent(request)
+            waiting = [{**self._summary(h), "position": i} for i, h in enumerate(hub.store.waiting(), start=1)]
+            mine = [self._summary(h) for h in hub.store.active(agent.username)]
+            result = {"waiting": waiting, "mine": mine}
+            if agent.is_supervisor:
+                result["live"] = [self._summary(h) for h in hub.store.active()]
+                result["load"] = hub.store.load_by_agent()
+            return response.json(result)
+
+        @route("/agent/api/handoffs/<handoff_id:int>", ["GET"])
+        async def detail(request: Request, handoff_id: int) -> HTTPResponse:
+            agent = self._agent(request)
+            handoff = self._handoff(handoff_id, agent, must_own=False)
+            if handoff["status"] == "active" and handoff["agent"] != agent.username and not agent.is_supervisor:
+                raise ApiError(403, "this conversation belongs to another agent")
+            events = await hub.transcript(handoff["sender_id"])
+            slots = await hub.slots(handoff["sender_id"])
+            return response.json({"handoff": self._summary(handoff),
+                                  "transcript": assist.masked_transcript(events),
+                                  "context": assist.customer_context(events, slots, handoff["customer_id"]),
+                                  "notes": hub.store.notes_of(handoff_id)})
+
+        @route("/agent/api/handoffs/<handoff_id:int>/accept", ["POST"])
+        async def accept(request: Request, handoff_id: int) -> HTTPResponse:
+            agent = self._agent(request)
+            handoff = self._handoff(handoff_id, agent, must_own=False)
+            if not hub.store.accept(handoff_id, agent.username):
+                raise ApiError(409, "already taken by another agent or no longer waiting")
+            await hub.accepted(handoff, agent.username)
+            return response.json({"accepted": True})
+
+        @route("/agent/api/handoffs/<handoff_id:int>/messages", ["POST"])
+        async def send(request: Request, handoff_id: int) -> HTTPResponse:
+            agent = self._agent(request)
+            handoff = self._handoff(handoff_id, agent)
+            if handoff["status"] != "active":
+                raise ApiError(409, "the conversation is not with an agent any more")
+            text = _text_field(_json_body(request), "text")
+            await hub.say(handoff, text, agent=agent.username)
+            return response.json({"sent": True})
+
+        @route("/agent/api/handoffs/<handoff_id:int>/typing", ["POST"])
+        async def typing(request: Request, handoff_id: int) -> HTTPResponse:
+            agent = self._agent(request)
+            await hub.typing(self._handoff(handoff_id, agent), agent.username)
+            return response.json({"ok": True})
+
+        @route("/agent/api/handoffs/<handoff_id:int>/notes", ["POST"])
+        async def note(request: Request, handoff_id: int) -> HTTPResponse:
+            agent = self._agent(request)
+            self._handoff(handoff_id, agent)
+            hub.store.add_note(handoff_id, agent.username, _text_field(_json_body(request), "text"))
+            return response.json({"notes": hub.store.notes_of(handoff_id)})
+
+        @route("/agent/api/handoffs/<handoff_id:int>/transfer", ["POST"])
+        async def transfer(request: Request, handoff_id: int) -> HTTPResponse:
+            agent = self._agent(request)
+            handoff = self._handoff(handoff_id, agent)
+            target = _text_field(_json_body(request), "to", 64)
+            owner = None if agent.is_supervisor else agent.username
+            if not hub.store.transfer(handoff_id, owner, target):
+                raise ApiError(409, f"cannot transfer to {target!r}: unknown agent or conversation not active")
+            await hub.say(handoff, f"已为您转接人工客服 {target}。", notice=True)
+            await push("queue_changed", {}, "agents")
+            return response.json({"transferred": True})
+
+        @route("/agent/api/handoffs/<handoff_id:int>/takeover", ["POST"])
+        async def takeover(request: Request, handoff_id: int) -> HTTPResponse:
+            agent = self._agent(request)
+            if not agent.is_supervisor:
+                raise ApiError(403, "only supervisors can take over conversations")
+            handoff = self._handoff(handoff_id, agent, must_own=False)
+            if handoff["status"] == "waiting":
+                hub.store.accept(handoff_id, agent.username)
+            elif not hub.store.transfer(handoff_id, None, agent.username):
+                raise ApiError(409, "the conversation is not open")
+            await hub.say(handoff, f"主管 {agent.username} 已接入本次对话。", notice=True)
+            await push("queue_changed", {}, "agents")
+            return response.json({"taken_over": True})
+
+        async def finish(request: Request, handoff_id: int, closing: bool) -> HTTPResponse:
+            agent = self._agent(request)
+            handoff = self._handoff(handoff_id, agent)
+            disposition = None
+            if closing:
+                disposition = _json_body(request).get("disposition")
+                if disposition not in DISPOSITIONS:
+                    raise ApiError(400, f"disposition must be one of {', '.join(DISPOSITIONS)}")
+            owner = None if agent.is_supervisor else agent.username
+            if not hub.store.end(handoff_id, "closed" if closing else "returned", disposition, owner):
+                raise ApiError(409, "the conversation is not open")
+            if not closing:
+                await hub.say(handoff, "人工服务已结束，接下来由智能客服继续为您服务。", notice=True)
+            await hub.resume_bot(handoff, csat=closing)
+            return response.json({"ended": True})
+
+        @route("/agent/api/handoffs/<handoff_id:int>/return", ["POST"])
+        async def return_to_bot(request: Request, handoff_id: int) -> HTTPResponse:
+            return await finish(request, handoff_id, closing=False)
+
+        @route("/agent/api/handoffs/<handoff_id:int>/close", ["POST"])
+        async def close(request: Request, handoff_id: int) -> HTTPResponse:
+            return await finish(request, handoff_id, closing=True)
+
+        @route("/agent/internal/handoff", ["POST"])
+        async def internal_handoff(request: Request) -> HTTPResponse:
+            token = _bearer(request) or ""
+            if not hmac.compare_digest(token.encode(), self.settings.service_token.encode()):
+                raise ApiError(401, "service token required")
+            body = _json_body(request)
+            sender_id = _text_field(body, "sender_id", 128)
+            if not within_hours(self.settings.service_hours, self.settings.timezone):
+                return response.json({"status": "leave_message", "reason": "outside_hours",
+                                      "hours": self.settings.service_hours})
+            handoff = hub.store.enqueue(sender_id, str(body.get("channel") or "rest"),
+                                        str(body.get("reason") or "request_human")[:64],
+                                        str(body.get("priority") or "normal"), body.get("customer_id"), {})
+            position = hub.store.position(handoff["id"])
+            await push("queue_changed", {}, "agents")
+            return response.json({"status": "queued", "handoff_id": handoff["id"], "position": position,
+                                  "expected_wait_s": self.expected_wait_s(position)})
+
+        @route("/assist/suggest", ["POST"])
+        async def suggest(request: Request) -> HTTPResponse:
+            self._agent(request)
+            text = _text_field(_json_body(request), "text", 20_000)
+            if hub.rasa_agent is None:
+                raise ApiError(503, "the assistant is still starting")
+            return response.json(await assist.suggest(hub.rasa_agent, text))
+
+        @sio.on("connect")
+        async def connect(sid: str, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            agent = hub.store.agent_for(auth.get("token") if isinstance(auth, dict) else None)
+            if agent is None:
+                return False  # no anonymous access to agent events
+            self.online[sid] = agent.username
+            await sio.enter_room(sid, "agents")
+            await sio.enter_room(sid, f"agent:{agent.username}")
+            if agent.is_supervisor:
+                await sio.enter_room(sid, "supervisors")
+            return True
+
+        @sio.on("disconnect")
+        async def disconnect(sid: str, *_: Any) -> None:
+            self.online.pop(sid, None)
+
+        return desk

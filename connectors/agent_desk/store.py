@@ -1,0 +1,231 @@
+"""The agent desk's tables: agents, their sessions, handoffs (the queue) and internal notes.
+
+Same database as the other connectors (CONNECTOR_DB_URL): SQLite by default, PostgreSQL by URL,
+so a restart loses no waiting customer. Conversation text itself lives in Rasa's tracker store.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table, Text, and_, select, update
+from sqlalchemy.engine import Engine
+
+from connectors.agent_desk.passwords import hash_password, verify_password
+from connectors.store import default_engine, metadata
+
+ROLES = ("agent", "supervisor")
+PRIORITIES = {"urgent": 0, "high": 1, "normal": 2}
+OPEN_STATES = ("waiting", "active")
+
+agents = Table(
+    "desk_agents", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+agent_sessions = Table(
+    "desk_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("username", String(64), ForeignKey("desk_agents.username"), nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+handoffs = Table(
+    "desk_handoffs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sender_id", String(128), nullable=False, index=True),
+    Column("channel", String(32), nullable=False),
+    Column("customer_id", String(32)),
+    Column("reason", String(64), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("status", String(16), nullable=False, index=True),  # waiting, active, returned, closed, ticket
+    Column("agent", String(64)),
+    Column("created_at", Float, nullable=False),
+    Column("accepted_at", Float),
+    Column("ended_at", Float),
+    Column("disposition", String(64)),
+    Column("csat", Integer),
+    Column("context", Text, nullable=False, default="{}"),
+)
+notes = Table(
+    "desk_notes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("handoff_id", Integer, ForeignKey("desk_handoffs.id"), nullable=False, index=True),
+    Column("author", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Agent:
+    username: str
+    role: str
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class DeskStore:
+    def __init__(self, engine: Optional[Engine] = None, session_ttl_s: float = 8 * 3600) -> None:
+        self.engine = engine or default_engine()
+        self.session_ttl_s = session_ttl_s
+        metadata.create_all(self.engine)
+
+    # --- agents and sessions --------------------------------------------------------------
+    def add_agent(self, username: str, password: str, role: str = "agent") -> None:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        hashed = hash_password(password)
+        with self.engine.begin() as conn:
+            if conn.execute(select(agents.c.username).where(agents.c.username == username)).first():
+                conn.execute(update(agents).where(agents.c.username == username)
+                             .values(password_hash=hashed, role=role))
+            else:
+                conn.execute(agents.insert().values(username=username, password_hash=hashed, role=role,
+                                                    created_at=time.time()))
+
+    def login(self, username: str, password: str) -> Optional[str]:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(agents.c.password_hash).where(agents.c.username == username)).first()
+            if row is None or not verify_password(password, row[0]):
+                return None
+            token = secrets.token_urlsafe(32)
+            conn.execute(agent_sessions.insert().values(token_hash=_token_hash(token), username=username,
+                                                        expires_at=time.time() + self.session_ttl_s))
+            return token
+
+    def agent_for(self, token: Any) -> Optional[Agent]:
+        if not isinstance(token, str) or not 20 <= len(token) <= 200:
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(select(agents.c.username, agents.c.role)
+                               .select_from(agent_sessions.join(agents))
+                               .where(and_(agent_sessions.c.token_hash == _token_hash(token),
+                                           agent_sessions.c.expires_at > time.time()))).first()
+        return Agent(row[0], row[1]) if row else None
+
+    def logout(self, token: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(agent_sessions.delete().where(agent_sessions.c.token_hash == _token_hash(token)))
+
+    # --- handoffs -------------------------------------------------------------------------
+    def open_handoff_of(self, sender_id: str) -> Optional[Dict[str, Any]]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(handoffs).where(and_(handoffs.c.sender_id == sender_id,
+                                                           handoffs.c.status.in_(OPEN_STATES)))
+                               .order_by(handoffs.c.id.desc())).mappings().first()
+        return _decode(row)
+
+    def get(self, handoff_id: int) -> Optional[Dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return _decode(conn.execute(select(handoffs).where(handoffs.c.id == handoff_id)).mappings().first())
+
+    def enqueue(self, sender_id: str, channel: str, reason: str, priority: str, customer_id: Optional[str],
+                context: Dict[str, Any]) -> Dict[str, Any]:
+        existing = self.open_handoff_of(sender_id)
+        if existing:
+            return existing
+        with self.engine.begin() as conn:
+            result = conn.execute(handoffs.insert().values(
+                sender_id=sender_id, channel=channel, customer_id=customer_id, reason=reason,
+                priority=PRIORITIES.get(priority, PRIORITIES["normal"]), status="waiting",
+                created_at=time.time(), context=json.dumps(context, ensure_ascii=False)))
+            handoff_id = result.inserted_primary_key[0]
+        return self.get(handoff_id)
+
+    def waiting(self) -> List[Dict[str, Any]]:
+        """The queue: urgent first, then by waiting time."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(handoffs).where(handoffs.c.status == "waiting")
+                                .order_by(handoffs.c.priority, handoffs.c.created_at, handoffs.c.id)).mappings()
+            return [_decode(r) for r in rows]
+
+    def active(self, agent: Optional[str] = None) -> List[Dict[str, Any]]:
+        query = select(handoffs).where(handoffs.c.status == "active")
+        if agent:
+            query = query.where(handoffs.c.agent == agent)
+        with self.engine.connect() as conn:
+            return [_decode(r) for r in conn.execute(query.order_by(handoffs.c.accepted_at)).mappings()]
+
+    def position(self, handoff_id: int) -> int:
+        return next((i for i, h in enumerate(self.waiting(), start=1) if h["id"] == handoff_id), 0)
+
+    def accept(self, handoff_id: int, agent: str) -> bool:
+        """Atomic: only one agent can take a waiting conversation."""
+        with self.engine.begin() as conn:
+            changed = conn.execute(update(handoffs).where(and_(handoffs.c.id == handoff_id,
+                                                               handoffs.c.status == "waiting"))
+                                   .values(status="active", agent=agent, accepted_at=time.time())).rowcount
+        return changed == 1
+
+    def transfer(self, handoff_id: int, from_agent: Optional[str], to_agent: str) -> bool:
+        condition = and_(handoffs.c.id == handoff_id, handoffs.c.status == "active")
+        if from_agent:
+            condition = and_(condition, handoffs.c.agent == from_agent)
+        with self.engine.begin() as conn:
+            if not conn.execute(select(agents.c.username).where(agents.c.username == to_agent)).first():
+                return False
+            return conn.execute(update(handoffs).where(condition).values(agent=to_agent)).rowcount == 1
+
+    def end(self, handoff_id: int, status: str, disposition: Optional[str] = None,
+            agent: Optional[str] = None) -> bool:
+        condition = and_(handoffs.c.id == handoff_id, handoffs.c.status.in_(OPEN_STATES))
+        if agent:
+            condition = and_(condition, handoffs.c.agent == agent)
+        with self.engine.begin() as conn:
+            return conn.execute(update(handoffs).where(condition).values(
+                status=status, disposition=disposition, ended_at=time.time())).rowcount == 1
+
+    def record_csat(self, sender_id: str, score: int) -> bool:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(handoffs.c.id).where(and_(
+                handoffs.c.sender_id == sender_id, handoffs.c.status.in_(("closed", "returned")),
+                handoffs.c.csat.is_(None), handoffs.c.disposition.isnot(None)))
+                .order_by(handoffs.c.id.desc())).first()
+            if not row:
+                return False
+            conn.execute(update(handoffs).where(handoffs.c.id == row[0]).values(csat=score))
+            return True
+
+    def expired_waiting(self, max_wait_s: float) -> List[Dict[str, Any]]:
+        cutoff = time.time() - max_wait_s
+        return [h for h in self.waiting() if h["created_at"] < cutoff]
+
+    def add_note(self, handoff_id: int, author: str, text: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(notes.insert().values(handoff_id=handoff_id, author=author, text=text,
+                                               created_at=time.time()))
+
+    def notes_of(self, handoff_id: int) -> List[Dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(notes.c.author, notes.c.text, notes.c.created_at)
+                                .where(notes.c.handoff_id == handoff_id).order_by(notes.c.id)).mappings()
+            return [dict(r) for r in rows]
+
+    def load_by_agent(self) -> Dict[str, int]:
+        """Active conversations per known agent (for least-busy routing)."""
+        with self.engine.connect() as conn:
+            names = [r[0] for r in conn.execute(select(agents.c.username))]
+        counts = {name: 0 for name in names}
+        for handoff in self.active():
+            counts[handoff["agent"]] = counts.get(handoff["agent"], 0) + 1
+        return counts
+
+
+def _decode(row: Any) -> Optional[Dict[str, Any]]:
+    if row is None:
+        return None
+    data = dict(row)
+    data["context"] = json.loads(data.get("context") or "{}")
+    return data

@@ -1,0 +1,60 @@
+"""A running assistant with its channels: Rasa + action server, the fake WeChat API, temp databases."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from contextlib import contextmanager
+from typing import Dict, Iterator
+
+from bot.serve import Servers
+from bot.train import ensure_model
+from tests.conftest import free_port
+from tests.fakes.wechat_api import FakeWeChatApi
+
+CUSTOMER_SECRET = "channel-test-customer-secret-" + "c" * 8
+AGENT_PASSWORD = "agent-test-passphrase"
+WECHAT = {"token": "test-wechat-token", "app_id": "wx49f0ab532d5d035a", "app_secret": "test-app-secret",
+          "aes_key": "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"}
+
+
+@contextmanager
+def environment(values: Dict[str, str]) -> Iterator[None]:
+    previous = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
+def channel_stack(settings, work, safe_mode: bool = True, passive_timeout_s: float = 4.0):
+    """Servers configured like production, WeChat pointed at a local fake API server."""
+    api = FakeWeChatApi(app_id=WECHAT["app_id"], app_secret=WECHAT["app_secret"]).start()
+    env = {"CUSTOMER_TOKEN_SECRET": CUSTOMER_SECRET, "CONNECTOR_DB_URL": f"sqlite:///{work / 'connectors.db'}",
+           "WECHAT_TOKEN": WECHAT["token"], "WECHAT_APP_ID": WECHAT["app_id"],
+           "WECHAT_APP_SECRET": WECHAT["app_secret"], "WECHAT_API_BASE": api.base_url,
+           "WECHAT_ENCODING_AES_KEY": WECHAT["aes_key"] if safe_mode else "",
+           "WECHAT_PASSIVE_TIMEOUT_S": str(passive_timeout_s), "DESK_SERVICE_HOURS": "00:00-24:00"}
+    config = dataclasses.replace(settings, rasa_port=free_port(), action_port=free_port(),
+                                 tracker_db_path=work / "tracker.db", bank_db_url=f"sqlite:///{work / 'bank.db'}",
+                                 secrets_dir=work / "secrets")
+    try:
+        with environment(env), Servers(model=ensure_model(), settings=config, log_dir=work / "logs") as servers:
+            servers.wechat_api = api  # type: ignore[attr-defined]
+            servers.connector_db_url = env["CONNECTOR_DB_URL"]  # type: ignore[attr-defined]
+            yield servers
+    finally:
+        api.stop()
+
+
+def add_agent(servers, username: str, role: str = "agent") -> None:
+    from sqlalchemy import create_engine
+
+    from connectors.agent_desk.store import DeskStore
+
+    DeskStore(create_engine(servers.connector_db_url, future=True)).add_agent(username, AGENT_PASSWORD, role)

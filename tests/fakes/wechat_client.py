@@ -1,0 +1,64 @@
+"""Plays WeChat's side of the webhook: signs (and in safe mode encrypts) pushes like WeChat does."""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+import requests
+
+from connectors.wechat.crypto import MessageCrypto, signature
+from connectors.wechat.messages import encrypted_payload, parse_message
+from connectors.wechat.replies import SUCCESS
+
+
+def text_xml(openid: str, content: str, msg_id: str, msg_type: str = "text", extra: str = "") -> str:
+    field = "Recognition" if msg_type == "voice" else "Content"
+    return (f"<xml><ToUserName><![CDATA[gh_shili]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>"
+            f"<{field}><![CDATA[{content}]]></{field}><MsgId>{msg_id}</MsgId>{extra}</xml>")
+
+
+def event_xml(openid: str, event: str, key: str = "", create_time: Optional[int] = None) -> str:
+    return (f"<xml><ToUserName>gh_shili</ToUserName><FromUserName>{openid}</FromUserName>"
+            f"<CreateTime>{create_time or int(time.time())}</CreateTime><MsgType>event</MsgType>"
+            f"<Event>{event}</Event><EventKey>{key}</EventKey></xml>")
+
+
+@dataclass
+class WeChatPusher:
+    url: str
+    token: str
+    crypto: Optional[MessageCrypto] = None
+
+    def push(self, xml: str, timestamp: Optional[str] = None, forge: bool = False) -> requests.Response:
+        timestamp = timestamp or str(int(time.time()))
+        nonce = str(secrets.randbelow(10**9))
+        params = {"timestamp": timestamp, "nonce": nonce, "openid": "ignored",
+                  "signature": signature(self.token, timestamp, nonce)}
+        body = xml
+        if self.crypto:
+            encrypted = self.crypto.encrypt(xml)
+            params.update(encrypt_type="aes", msg_signature=self.crypto.sign(timestamp, nonce, encrypted))
+            body = f"<xml><ToUserName>gh_shili</ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+        if forge:
+            params["signature"] = "0" * 40
+            params["msg_signature"] = "0" * 40
+        return requests.post(self.url, params=params, data=body.encode("utf-8"), timeout=30)
+
+    def reply_text(self, response: requests.Response) -> Optional[str]:
+        """The passive reply's text (decrypted and signature-checked in safe mode); None for "success"."""
+        response.raise_for_status()
+        if response.text == SUCCESS:
+            return None
+        xml = response.text
+        if self.crypto:
+            from defusedxml.ElementTree import fromstring
+
+            root = fromstring(xml)
+            encrypted = encrypted_payload(xml)
+            expected = self.crypto.sign(root.findtext("TimeStamp"), root.findtext("Nonce"), encrypted)
+            assert root.findtext("MsgSignature") == expected, "reply signature does not verify"
+            xml = self.crypto.decrypt(encrypted)
+        return parse_message(xml).content

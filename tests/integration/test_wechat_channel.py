@@ -1,0 +1,142 @@
+"""The WeChat official account against the running assistant: real HTTP, real crypto, fake WeChat API."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import requests
+
+from bot.identity import issue_token
+from connectors.wechat.crypto import MessageCrypto, signature
+from tests.fakes.wechat_client import WeChatPusher, event_xml, text_xml
+from tests.channels import CUSTOMER_SECRET, WECHAT, channel_stack
+
+pytestmark = pytest.mark.slow
+
+
+def _openid() -> str:
+    return f"o_{uuid.uuid4().hex[:20]}"
+
+
+def _msg_id() -> str:
+    return str(uuid.uuid4().int % 10**18)
+
+
+@pytest.fixture(scope="module")
+def wechat(channel_servers):
+    crypto = MessageCrypto(WECHAT["token"], WECHAT["aes_key"], WECHAT["app_id"])
+    return WeChatPusher(f"{channel_servers.rasa_url}/webhooks/wechat/webhook", WECHAT["token"], crypto)
+
+
+def _user_texts(servers, openid: str) -> list[str]:
+    return [e["text"] for e in servers.tracker(openid)["events"] if e["event"] == "user"]
+
+
+def test_server_verification_echoes_only_for_a_valid_signature(channel_servers):
+    url = f"{channel_servers.rasa_url}/webhooks/wechat/webhook"
+    good = {"timestamp": "1411443780", "nonce": "437374425", "echostr": "hello-wechat",
+            "signature": signature(WECHAT["token"], "1411443780", "437374425")}
+    assert requests.get(url, params=good, timeout=10).text == "hello-wechat"
+    forged = requests.get(url, params={**good, "signature": "f" * 40}, timeout=10)
+    assert forged.status_code == 403 and "hello-wechat" not in forged.text
+
+
+def test_encrypted_question_gets_an_encrypted_signed_answer(wechat):
+    openid = _openid()
+    answer = wechat.reply_text(wechat.push(text_xml(openid, "信用卡免息期最长多少天", _msg_id())))
+    assert answer and "免息" in answer
+
+
+def test_a_retried_message_yields_exactly_one_bot_turn(wechat, channel_servers):
+    openid, msg_id = _openid(), _msg_id()
+    xml = text_xml(openid, "开户需要带什么材料", msg_id)
+    replies = [wechat.push(xml) for _ in range(4)]  # the original and WeChat's three retries
+    assert wechat.reply_text(replies[0])
+    assert [r.text for r in replies[1:]] == ["success"] * 3
+    assert _user_texts(channel_servers, openid) == ["开户需要带什么材料"]
+
+
+def test_forged_stale_foreign_and_malformed_requests_never_reach_the_bot(wechat, channel_servers):
+    openid = _openid()
+    assert wechat.push(text_xml(openid, "查余额", _msg_id()), forge=True).status_code == 403
+    stale = str(int(time.time()) - 3600)
+    assert wechat.push(text_xml(openid, "查余额", _msg_id()), timestamp=stale).status_code == 403
+    foreign = WeChatPusher(wechat.url, WECHAT["token"], MessageCrypto(WECHAT["token"], WECHAT["aes_key"],
+                                                                      "wx_someone_else_00"))
+    assert foreign.push(text_xml(openid, "查余额", _msg_id())).status_code == 403
+    assert wechat.push("<xml><unclosed>").status_code == 400
+    assert wechat.push("<xml>" + "x" * 70_000 + "</xml>").status_code == 413
+    plain = WeChatPusher(wechat.url, WECHAT["token"])  # safe mode refuses plain messages
+    assert plain.push(text_xml(openid, "查余额", _msg_id())).status_code == 403
+    assert _user_texts(channel_servers, openid) == []
+    stats = requests.get(f"{channel_servers.rasa_url}/webhooks/wechat/", timeout=10).json()
+    assert stats["rejected"]["bad signature"] >= 1 and stats["rejected"]["stale timestamp"] >= 1
+
+
+def test_subscribe_welcomes_and_unsubscribe_is_silent(wechat):
+    openid = _openid()
+    welcome = wechat.reply_text(wechat.push(event_xml(openid, "subscribe")))
+    assert "示例银行" in welcome and "转账" in welcome
+    assert wechat.reply_text(wechat.push(event_xml(openid, "unsubscribe"))) is None
+
+
+def test_voice_uses_recognition_and_images_get_a_polite_reply(wechat):
+    openid = _openid()
+    voice = wechat.reply_text(wechat.push(text_xml(openid, "信用卡免息期最长多少天", _msg_id(), msg_type="voice")))
+    assert "免息" in voice
+    image = ("<xml><ToUserName>gh</ToUserName><FromUserName>{o}</FromUserName><CreateTime>{t}</CreateTime>"
+             "<MsgType>image</MsgType><PicUrl>http://example.invalid/a.jpg</PicUrl><MsgId>{m}</MsgId></xml>")
+    reply = wechat.reply_text(wechat.push(image.format(o=openid, t=int(time.time()), m=_msg_id())))
+    assert "文字" in reply
+
+
+def test_buttons_become_numbers_and_a_number_picks_the_option(wechat):
+    openid = _openid()
+    question = wechat.reply_text(wechat.push(text_xml(openid, "附近有你们的网点吗", _msg_id())))
+    assert "1. " in question and "请回复数字选择" in question
+    first_city = question.split("1. ", 1)[1].splitlines()[0].strip()
+    answer = wechat.reply_text(wechat.push(text_xml(openid, "1", _msg_id())))
+    assert first_city in answer and "网点" in answer
+
+
+def test_menu_click_starts_the_mapped_task(wechat):
+    openid = _openid()
+    reply = wechat.reply_text(wechat.push(event_xml(openid, "CLICK", "BALANCE")))
+    assert "登录" in reply or "绑定" in reply  # unbound: no account data
+
+
+def test_binding_links_the_openid_to_a_customer_once(wechat, channel_servers):
+    openid = _openid()
+    assert "绑定" in wechat.reply_text(wechat.push(text_xml(openid, "查一下我卡里余额", _msg_id())))
+    link = wechat.reply_text(wechat.push(text_xml(openid, "绑定", _msg_id())))
+    ticket = link.split("ticket=", 1)[1].split()[0]
+    bind_url = f"{channel_servers.rasa_url}/webhooks/wechat/bind"
+    assert requests.post(bind_url, json={"ticket": ticket, "customer_token": "forged"}, timeout=10).status_code == 401
+    assert requests.post(bind_url, json={"ticket": "forged", "customer_token": "x"}, timeout=10).status_code == 400
+    assert requests.post(bind_url, data="not json", timeout=10).status_code == 400
+    token = issue_token("C001", secret=CUSTOMER_SECRET)
+    assert requests.post(bind_url, json={"ticket": ticket, "customer_token": token}, timeout=10).json() == {
+        "bound": True}
+    balance = wechat.reply_text(wechat.push(text_xml(openid, "查一下我卡里余额", _msg_id())))
+    assert "余额" in balance and "元" in balance and "登录" not in balance
+    assert "已解除" in wechat.reply_text(wechat.push(text_xml(openid, "解绑", _msg_id())))
+
+
+@pytest.fixture(scope="module")
+def slow_stack(settings, tmp_path_factory):
+    """Plain mode, and a passive window so short that every turn takes the asynchronous path."""
+    with channel_stack(settings, tmp_path_factory.mktemp("wechat-async"), safe_mode=False,
+                       passive_timeout_s=0.01) as servers:
+        yield servers
+
+
+def test_a_slow_turn_is_delivered_once_through_the_customer_service_api(slow_stack):
+    pusher = WeChatPusher(f"{slow_stack.rasa_url}/webhooks/wechat/webhook", WECHAT["token"])
+    openid, msg_id = _openid(), _msg_id()
+    xml = text_xml(openid, "信用卡免息期最长多少天", msg_id)
+    assert [pusher.push(xml).text for _ in range(3)] == ["success"] * 3
+    delivered = slow_stack.wechat_api.wait_for(openid, 1)
+    time.sleep(1.0)  # anything extra would have arrived by now
+    assert len(slow_stack.wechat_api.texts_to(openid)) == 1 and "免息" in delivered[0]
+    assert _user_texts(slow_stack, openid) == ["信用卡免息期最长多少天"]
