@@ -212,6 +212,8 @@ class AgentDeskInput(InputChannel):
             result = {"waiting": waiting, "mine": mine}
             if agent.is_supervisor:
                 result["live"] = [self._summary(h) for h in hub.store.active()]
+                result["bots"] = [{"sender_id": c["sender_id"], "channel": c["channel"], "last_text": c["last_text"],
+                                   "idle_s": round(time.time() - c["at"])} for c in hub.live_bot_conversations()]
                 result["load"] = hub.store.load_by_agent()
             return response.json(result)
 
@@ -285,6 +287,17 @@ class AgentDeskInput(InputChannel):
             await hub.say(handoff, f"主管 {agent.username} 已接入本次对话。", notice=True)
             await push("queue_changed", {}, "agents")
             return response.json({"taken_over": True})
+
+        @route("/agent/api/takeover", ["POST"])
+        async def take_over_bot(request: Request) -> HTTPResponse:
+            """A supervisor takes a live bot conversation (one listed under "bots" in the queue)."""
+            agent = self._agent(request)
+            if not agent.is_supervisor:
+                raise ApiError(403, "only supervisors can take over conversations")
+            handoff = await hub.take_over(_text_field(_json_body(request), "sender_id", 128), agent.username)
+            if handoff is None:
+                raise ApiError(404, "no recent conversation with that sender_id")
+            return response.json({"taken_over": True, "handoff_id": handoff["id"]})
 
         async def finish(request: Request, handoff_id: int, closing: bool) -> HTTPResponse:
             agent = self._agent(request)

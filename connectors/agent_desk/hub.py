@@ -8,6 +8,7 @@ written to the tracker as a bot utterance with `metadata.agent`, so the transcri
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed
 
+from bot.banking.masking import mask_text
 from connectors.agent_desk.store import DeskStore
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,8 @@ Deliver = Callable[[str, Dict[str, Any]], Awaitable[None]]
 OutputFactory = Callable[[], Optional[OutputChannel]]
 CSAT_QUESTION = "本次人工服务已结束。请为本次服务打分：回复 1-5（5 分为非常满意）。"
 CSAT_THANKS = "感谢您的评价！如还有其他问题，请随时告诉我。"
+RECENT_MAX = 500
+RECENT_WINDOW_S = 30 * 60
 
 
 @dataclass
@@ -41,6 +45,7 @@ class DeskHub:
     rasa_agent: Any = None
     assist_hook: Optional[Callable[[int, str], Awaitable[None]]] = None  # live suggestions for the agent
     csat_pending: Dict[str, float] = field(default_factory=dict)
+    recent: "collections.OrderedDict[str, Dict[str, Any]]" = field(default_factory=collections.OrderedDict)
 
     def register_channel(self, name: str, deliver: Deliver, output: OutputFactory) -> None:
         self.channels[name] = _Channel(deliver, output)
@@ -60,8 +65,9 @@ class DeskHub:
             return CSAT_THANKS
         return None
 
-    async def customer_message(self, sender_id: str, text: str) -> None:
+    async def customer_message(self, sender_id: str, text: str, channel: str) -> None:
         """Called by channels after every customer message: forward it if a human has the chat."""
+        self._remember(sender_id, channel, text)
         handoff = self.store.open_handoff_of(sender_id)
         if not handoff:
             return
@@ -69,6 +75,35 @@ class DeskHub:
         await self.push("customer_message", payload, room=_room_of(handoff))
         if handoff["status"] == "active" and self.assist_hook is not None:
             asyncio.create_task(self.assist_hook(handoff["id"], text))
+
+    def _remember(self, sender_id: str, channel: str, text: str) -> None:
+        """Recent conversations, so a supervisor can see live bot chats and take one over."""
+        self.recent.pop(sender_id, None)
+        self.recent[sender_id] = {"sender_id": sender_id, "channel": channel, "at": time.time(),
+                                  "last_text": mask_text(text)[:80]}
+        while len(self.recent) > RECENT_MAX:
+            self.recent.popitem(last=False)
+
+    def live_bot_conversations(self) -> List[Dict[str, Any]]:
+        cutoff = time.time() - RECENT_WINDOW_S
+        return [dict(c) for c in reversed(self.recent.values())
+                if c["at"] >= cutoff and not self.store.open_handoff_of(c["sender_id"])]
+
+    async def take_over(self, sender_id: str, supervisor: str) -> Optional[Dict[str, Any]]:
+        """A supervisor takes a conversation from the bot: it is paused and handed to them."""
+        known = self.recent.get(sender_id)
+        if known is None:
+            return None
+        handoff = self.store.enqueue(sender_id, known["channel"], "supervisor", "high", None, {})
+        if handoff["status"] == "waiting":
+            self.store.accept(handoff["id"], supervisor)
+        else:
+            self.store.transfer(handoff["id"], None, supervisor)
+        await self._append(sender_id, ConversationPaused())
+        handoff = self.store.get(handoff["id"])
+        await self.say(handoff, f"主管 {supervisor} 已接入本次对话。", notice=True)
+        await self.push("queue_changed", {})
+        return handoff
 
     async def customer_typing(self, sender_id: str) -> None:
         handoff = self.store.open_handoff_of(sender_id)

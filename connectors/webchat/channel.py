@@ -164,7 +164,7 @@ class WebchatInput(InputChannel):
             metadata = {TOKEN_METADATA_KEY: state["token"]} if state.get("token") else {}
             await on_new_message(UserMessage(text, SocketIOOutput(sio, "bot_uttered"), session_id,
                                              input_channel=self.name(), metadata=metadata))
-            await hub.customer_message(session_id, text)
+            await hub.customer_message(session_id, text, self.name())
 
         return webchat
 

@@ -203,7 +203,7 @@ class WeChatInput(InputChannel):
             collector = CollectingOutputChannel()
             await on_new_message(UserMessage(text, collector, msg.from_user,
                                              input_channel=self.name(), metadata=self._metadata(msg.from_user)))
-            await self.hub.customer_message(msg.from_user, text)
+            await self.hub.customer_message(msg.from_user, text, self.name())
             return self._render(msg.from_user, collector.messages)
         return run
 

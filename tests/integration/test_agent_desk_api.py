@@ -157,3 +157,20 @@ def test_wechat_customer_handoff_round_trip_over_the_customer_service_api(agents
     assert any("打分" in t for t in after) and any("智能客服" in t for t in after)
     assert "感谢您的评价" in wechat.reply_text(wechat.push(text_xml(openid, "5", str(next(msg)))))
     assert "免息" in wechat.reply_text(wechat.push(text_xml(openid, "信用卡免息期最长多少天", str(next(msg)))))
+
+
+def test_supervisor_takes_over_a_live_bot_conversation(agents):
+    wechat = WeChatPusher(f"{agents.rasa_url}/webhooks/wechat/webhook", WECHAT["token"],
+                          MessageCrypto(WECHAT["token"], WECHAT["aes_key"], WECHAT["app_id"]))
+    openid = f"o_{uuid.uuid4().hex[:20]}"
+    assert wechat.reply_text(wechat.push(text_xml(openid, "开户需要带什么材料", str(uuid.uuid4().int % 10**17))))
+    chief, li = Desk(agents, "chief"), Desk(agents, "li_agent")
+    bots = chief.get("/agent/api/queue").json()["bots"]
+    assert any(c["sender_id"] == openid and c["channel"] == "wechat" for c in bots)
+    assert "bots" not in li.get("/agent/api/queue").json()
+    assert li.post("/agent/api/takeover", {"sender_id": openid}).status_code == 403
+    taken = chief.post("/agent/api/takeover", {"sender_id": openid})
+    assert taken.status_code == 200
+    assert "主管 chief 已接入" in agents.wechat_api.wait_for(openid, 1)[-1]
+    assert wechat.reply_text(wechat.push(text_xml(openid, "好的", str(uuid.uuid4().int % 10**17)))) is None
+    assert chief.post(f"/agent/api/handoffs/{taken.json()['handoff_id']}/return").status_code == 200

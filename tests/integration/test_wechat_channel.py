@@ -9,8 +9,8 @@ import requests
 
 from bot.identity import issue_token
 from connectors.wechat.crypto import MessageCrypto, signature
-from tests.fakes.wechat_client import WeChatPusher, event_xml, text_xml
 from tests.channels import CUSTOMER_SECRET, WECHAT, channel_stack
+from tests.fakes.wechat_client import WeChatPusher, event_xml, text_xml
 
 pytestmark = pytest.mark.slow
 
@@ -125,9 +125,10 @@ def test_binding_links_the_openid_to_a_customer_once(wechat, channel_servers):
 
 @pytest.fixture(scope="module")
 def slow_stack(settings, tmp_path_factory):
-    """Plain mode, and a passive window so short that every turn takes the asynchronous path."""
+    """Plain mode, a passive window so short that every turn takes the asynchronous path, and
+    an agent desk where nobody answers within a second."""
     with channel_stack(settings, tmp_path_factory.mktemp("wechat-async"), safe_mode=False,
-                       passive_timeout_s=0.01) as servers:
+                       passive_timeout_s=0.01, desk_max_wait_s=1.0) as servers:
         yield servers
 
 
@@ -140,3 +141,15 @@ def test_a_slow_turn_is_delivered_once_through_the_customer_service_api(slow_sta
     time.sleep(1.0)  # anything extra would have arrived by now
     assert len(slow_stack.wechat_api.texts_to(openid)) == 1 and "免息" in delivered[0]
     assert _user_texts(slow_stack, openid) == ["信用卡免息期最长多少天"]
+
+
+def test_nobody_answering_in_time_turns_the_request_into_a_ticket_and_brings_the_bot_back(slow_stack):
+    pusher = WeChatPusher(f"{slow_stack.rasa_url}/webhooks/wechat/webhook", WECHAT["token"])
+    openid = _openid()
+    assert pusher.push(text_xml(openid, "转人工", _msg_id())).text == "success"
+    assert "转接人工客服" in slow_stack.wechat_api.wait_for(openid, 1)[0]
+    texts = slow_stack.wechat_api.wait_for(openid, 3, timeout_s=30)  # watcher runs every 5 s
+    assert any("暂无空闲的人工客服" in t and "留言" in t for t in texts), texts
+    assert any("智能客服" in t for t in texts)
+    assert pusher.push(text_xml(openid, "信用卡免息期最长多少天", _msg_id())).text == "success"
+    assert "免息" in slow_stack.wechat_api.wait_for(openid, len(texts) + 1)[-1]

@@ -85,6 +85,17 @@
       $("waiting").textContent = ""; $("mine").textContent = ""; $("live").textContent = "";
       q.waiting.forEach(function (h) { $("waiting").appendChild(item(h, [["接入", function () { accept(h.id); }]])); });
       q.mine.forEach(function (h) { $("mine").appendChild(item(h, [])); });
+      (q.bots || []).forEach(function (c) {
+        var li = el("li", "item bot-chat");
+        li.appendChild(el("div", null, "机器人会话 · " + c.channel + " · 空闲 " + c.idle_s + " 秒"));
+        li.appendChild(el("div", "meta", c.last_text));
+        var b = el("button", null, "接管"); b.type = "button";
+        b.addEventListener("click", function () {
+          api("POST", "/agent/api/takeover", { sender_id: c.sender_id }).then(function (r) { open(r.handoff_id); });
+        });
+        li.appendChild(b);
+        $("live").appendChild(li);
+      });
       (q.live || []).forEach(function (h) {
         $("live").appendChild(item(h, h.agent === me.username ? [] : [["接管", function () { act(h.id, "takeover").then(function () { open(h.id); }); }]]));
       });
