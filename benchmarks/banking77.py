@@ -59,7 +59,8 @@ def load_rows(limit: int | None) -> list[tuple[str, str]]:
     if not DATA.is_file():
         raise SystemExit(f"error: {DATA} not found; shared/ must sit beside the repository")
     with DATA.open(newline="", encoding="utf-8") as handle:
-        rows = [(r["text"].strip(), r["category"]) for r in csv.DictReader(handle) if r["text"].strip()]
+        # a few texts contain line breaks, which would split a YAML list item
+        rows = [(" ".join(r["text"].split()), r["category"]) for r in csv.DictReader(handle) if r["text"].strip()]
     return rows[:limit] if limit else rows
 
 

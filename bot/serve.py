@@ -138,6 +138,8 @@ def _banner(settings: Settings) -> str:
             " (or your RASA_API_TOKEN)\n"
             f"  Web chat: {url}/webhooks/webchat/"
             "  (as a demo customer: append #token=$(.venv/bin/python -m bot.identity issue C001))\n"
+            f"  Agents: {url}/agent/  (create one: echo 'a long passphrase' | "
+            ".venv/bin/python -m connectors.agent_desk add-agent wang --role supervisor)\n"
             "Press Ctrl-C to stop both servers.\n")
 
 
