@@ -33,6 +33,8 @@ from connectors.agent_desk.store import PRIORITIES, Agent
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_TEXT = 2000
+MAX_FAILED_LOGINS = 5
+LOCKOUT_S = 300
 PRIORITY_NAMES = {value: key for key, value in PRIORITIES.items()}
 
 
@@ -81,6 +83,12 @@ class AgentDeskInput(InputChannel):
         self.hub = hub or get_hub()
         self.hub.store.session_ttl_s = settings.agent_session_ttl_s
         self.online: Dict[str, str] = {}  # socket id -> agent username
+        self.failed_logins: Dict[str, list] = {}  # username -> times of recent failures
+
+    def _locked_out(self, username: str) -> bool:
+        recent = [t for t in self.failed_logins.get(username, []) if t > time.time() - LOCKOUT_S]
+        self.failed_logins[username] = recent
+        return len(recent) >= MAX_FAILED_LOGINS
 
     def url_prefix(self) -> str:
         return "/"
@@ -185,9 +193,13 @@ class AgentDeskInput(InputChannel):
             username, password = body.get("username"), body.get("password")
             if not isinstance(username, str) or not isinstance(password, str):
                 raise ApiError(400, "send {\"username\": ..., \"password\": ...}")
+            if self._locked_out(username):
+                raise ApiError(429, f"too many failed logins; try again in {LOCKOUT_S // 60} minutes")
             token = hub.store.login(username, password)
             if not token:
+                self.failed_logins.setdefault(username, []).append(time.time())
                 raise ApiError(401, "wrong username or password")
+            self.failed_logins.pop(username, None)
             agent = hub.store.agent_for(token)
             return response.json({"token": token, "username": agent.username, "role": agent.role,
                                   "expires_in": int(self.settings.agent_session_ttl_s)})

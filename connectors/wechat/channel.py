@@ -260,6 +260,12 @@ class WeChatInput(InputChannel):
                 return response.text(SUCCESS)
             return self._passive(msg, texts[0], encrypted)
 
+        @webhook.route("/bind", methods=["GET"])
+        async def bind_page(_: Request) -> HTTPResponse:
+            """The link opened outside the bank app: say where to open it (the app posts the binding)."""
+            return response.html("<!doctype html><meta charset='utf-8'><title>绑定示例银行账户</title>"
+                                 "<p>请在示例银行App中打开此链接完成公众号绑定。链接10分钟内有效。</p>")
+
         @webhook.route("/bind", methods=["POST"])
         async def bind(request: Request) -> HTTPResponse:
             """Called by the bank app (customer logged in) with the ticket from the WeChat link."""

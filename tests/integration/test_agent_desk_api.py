@@ -72,6 +72,16 @@ def test_login_rejects_wrong_passwords_and_malformed_bodies(agents):
     assert requests.post(url, json={"username": 1}, timeout=10).status_code == 400
 
 
+def test_repeated_wrong_passwords_lock_the_account_for_a_while(agents):
+    add_agent(agents, "target_agent")
+    url = f"{agents.rasa_url}/agent/api/login"
+    codes = [requests.post(url, json={"username": "target_agent", "password": f"guess-{i}-guess"}, timeout=10)
+             .status_code for i in range(6)]
+    assert codes == [401] * 5 + [429]
+    assert requests.post(url, json={"username": "target_agent", "password": AGENT_PASSWORD},
+                         timeout=10).status_code == 429
+
+
 def test_agent_socket_refuses_connections_without_a_session(agents):
     import socketio
 

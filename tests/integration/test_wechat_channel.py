@@ -121,6 +121,7 @@ def test_binding_links_the_openid_to_a_customer_once(wechat, channel_servers):
     balance = wechat.reply_text(wechat.push(text_xml(openid, "查一下我卡里余额", _msg_id())))
     assert "余额" in balance and "元" in balance and "登录" not in balance
     assert "已解除" in wechat.reply_text(wechat.push(text_xml(openid, "解绑", _msg_id())))
+    assert "App" in requests.get(bind_url, params={"ticket": ticket}, timeout=10).text
 
 
 @pytest.fixture(scope="module")
