@@ -38,6 +38,13 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"environment variable {name}={value!r} must be an integer") from None
 
 
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = os.environ.get(name, "").strip() or default
+    if value not in allowed:
+        raise ValueError(f"environment variable {name}={value!r} must be one of {', '.join(allowed)}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     models_dir: Path
@@ -150,6 +157,8 @@ class DeskSettings:
     max_wait_s: float
     avg_handle_s: float
     agent_session_ttl_s: float
+    routing: str
+    max_active_per_agent: int
     secrets_dir: Path
 
     @property
@@ -167,5 +176,7 @@ def load_desk_settings() -> DeskSettings:
         max_wait_s=_float("DESK_MAX_WAIT_S", 600.0),
         avg_handle_s=_float("DESK_AVG_HANDLE_S", 180.0),
         agent_session_ttl_s=_float("AGENT_SESSION_TTL_S", 8 * 3600.0),
+        routing=_choice("DESK_ROUTING", ("accept", "least_busy"), "accept"),
+        max_active_per_agent=_int("DESK_MAX_ACTIVE_PER_AGENT", 3),
         secrets_dir=base.secrets_dir,
     )

@@ -33,7 +33,7 @@ def environment(values: Dict[str, str]) -> Iterator[None]:
 
 @contextmanager
 def channel_stack(settings, work, safe_mode: bool = True, passive_timeout_s: float = 4.0,
-                  desk_max_wait_s: float = 600.0):
+                  desk_max_wait_s: float = 600.0, routing: str = "accept"):
     """Servers configured like production, WeChat pointed at a local fake API server."""
     api = FakeWeChatApi(app_id=WECHAT["app_id"], app_secret=WECHAT["app_secret"]).start()
     env = {"CUSTOMER_TOKEN_SECRET": CUSTOMER_SECRET, "CONNECTOR_DB_URL": f"sqlite:///{work / 'connectors.db'}",
@@ -41,7 +41,7 @@ def channel_stack(settings, work, safe_mode: bool = True, passive_timeout_s: flo
            "WECHAT_APP_SECRET": WECHAT["app_secret"], "WECHAT_API_BASE": api.base_url,
            "WECHAT_ENCODING_AES_KEY": WECHAT["aes_key"] if safe_mode else "",
            "WECHAT_PASSIVE_TIMEOUT_S": str(passive_timeout_s), "DESK_SERVICE_HOURS": "00:00-24:00",
-           "DESK_MAX_WAIT_S": str(desk_max_wait_s)}
+           "DESK_MAX_WAIT_S": str(desk_max_wait_s), "DESK_ROUTING": routing}
     config = dataclasses.replace(settings, rasa_port=free_port(), action_port=free_port(),
                                  tracker_db_path=work / "tracker.db", bank_db_url=f"sqlite:///{work / 'bank.db'}",
                                  secrets_dir=work / "secrets")

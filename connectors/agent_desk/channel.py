@@ -9,6 +9,7 @@ Registered in credentials.yml like any channel; its routes sit at the server roo
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import time
@@ -119,6 +120,18 @@ class AgentDeskInput(InputChannel):
     def expected_wait_s(self, position: int) -> float:
         agents_online = max(len(set(self.online.values())), 1)
         return round(position * self.settings.avg_handle_s / agents_online)
+
+    async def route_waiting(self) -> None:
+        """Least-busy routing (DESK_ROUTING=least_busy): hand waiting customers to online agents with room."""
+        if self.settings.routing != "least_busy":
+            return
+        for handoff in self.hub.store.waiting():
+            agent = self.hub.store.least_busy(self.online.values(), self.settings.max_active_per_agent)
+            if agent is None:
+                return
+            if self.hub.store.accept(handoff["id"], agent):
+                await self.hub.push("assigned", {"handoff_id": handoff["id"]}, f"agent:{agent}")
+                await self.hub.accepted(handoff, agent)
 
     async def _leave_message(self, handoff: Dict[str, Any]) -> None:
         """Nobody took the conversation in time: it becomes a ticket and the bot resumes."""
@@ -325,6 +338,7 @@ class AgentDeskInput(InputChannel):
             if not closing:
                 await hub.say(handoff, "人工服务已结束，接下来由智能客服继续为您服务。", notice=True)
             await hub.resume_bot(handoff, csat=closing)
+            await self.route_waiting()
             return response.json({"ended": True})
 
         @route("/agent/api/handoffs/<handoff_id:int>/return", ["POST"])
@@ -350,6 +364,8 @@ class AgentDeskInput(InputChannel):
                                         str(body.get("priority") or "normal"), body.get("customer_id"), {})
             position = hub.store.position(handoff["id"])
             await push("queue_changed", {}, "agents")
+            # routed after the bot's "queued" reply has been sent, so the customer reads them in order
+            asyncio.get_running_loop().call_later(0.5, lambda: asyncio.ensure_future(self.route_waiting()))
             return response.json({"status": "queued", "handoff_id": handoff["id"], "position": position,
                                   "expected_wait_s": self.expected_wait_s(position)})
 
@@ -371,6 +387,7 @@ class AgentDeskInput(InputChannel):
             await sio.enter_room(sid, f"agent:{agent.username}")
             if agent.is_supervisor:
                 await sio.enter_room(sid, "supervisors")
+            asyncio.ensure_future(self.route_waiting())
             return True
 
         @sio.on("disconnect")

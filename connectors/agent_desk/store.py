@@ -10,7 +10,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table, Text, and_, select, update
 from sqlalchemy.engine import Engine
@@ -212,6 +212,12 @@ class DeskStore:
             rows = conn.execute(select(notes.c.author, notes.c.text, notes.c.created_at)
                                 .where(notes.c.handoff_id == handoff_id).order_by(notes.c.id)).mappings()
             return [dict(r) for r in rows]
+
+    def least_busy(self, online: Iterable[str], max_active: int) -> Optional[str]:
+        """The online agent with the fewest active conversations, if one has room."""
+        load = self.load_by_agent()
+        candidates = sorted((load.get(name, 0), name) for name in set(online) if load.get(name, 0) < max_active)
+        return candidates[0][1] if candidates else None
 
     def load_by_agent(self) -> Dict[str, int]:
         """Active conversations per known agent (for least-busy routing)."""

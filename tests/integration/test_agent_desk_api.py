@@ -85,10 +85,15 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while(agents):
 def test_agent_socket_refuses_connections_without_a_session(agents):
     import socketio
 
+    token = Desk(agents, "li_agent").headers["Authorization"][7:]
     client = socketio.Client(reconnection=False)
-    with pytest.raises(socketio.exceptions.ConnectionError):
+    client.connect(agents.rasa_url, socketio_path="/agent/socket.io", auth={"token": token},
+                   transports=["polling"], wait_timeout=5)  # a logged-in agent gets in …
+    client.disconnect()
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):  # … nobody else does
         client.connect(agents.rasa_url, socketio_path="/agent/socket.io", auth={"token": "nope"},
-                       transports=["websocket"], wait_timeout=5)
+                       transports=["polling"], wait_timeout=5)
 
 
 def test_assist_suggests_answers_intent_and_next_step(agents):

@@ -9,7 +9,7 @@ import requests
 
 from bot.identity import issue_token
 from connectors.wechat.crypto import MessageCrypto, signature
-from tests.channels import CUSTOMER_SECRET, WECHAT, channel_stack
+from tests.channels import AGENT_PASSWORD, CUSTOMER_SECRET, WECHAT, add_agent, channel_stack
 from tests.fakes.wechat_client import WeChatPusher, event_xml, text_xml
 
 pytestmark = pytest.mark.slow
@@ -126,10 +126,10 @@ def test_binding_links_the_openid_to_a_customer_once(wechat, channel_servers):
 
 @pytest.fixture(scope="module")
 def slow_stack(settings, tmp_path_factory):
-    """Plain mode, a passive window so short that every turn takes the asynchronous path, and
-    an agent desk where nobody answers within a second."""
+    """Plain mode, a passive window so short that every turn takes the asynchronous path, and an
+    agent desk with least-busy routing where a customer nobody takes within 3 s gets a ticket."""
     with channel_stack(settings, tmp_path_factory.mktemp("wechat-async"), safe_mode=False,
-                       passive_timeout_s=0.01, desk_max_wait_s=1.0) as servers:
+                       passive_timeout_s=0.01, desk_max_wait_s=3.0, routing="least_busy") as servers:
         yield servers
 
 
@@ -154,3 +154,28 @@ def test_nobody_answering_in_time_turns_the_request_into_a_ticket_and_brings_the
     assert any("智能客服" in t for t in texts)
     assert pusher.push(text_xml(openid, "信用卡免息期最长多少天", _msg_id())).text == "success"
     assert "免息" in slow_stack.wechat_api.wait_for(openid, len(texts) + 1)[-1]
+
+
+def test_least_busy_routing_hands_the_customer_to_an_online_agent(slow_stack):
+    import socketio
+
+    add_agent(slow_stack, "router_agent")
+    token = requests.post(f"{slow_stack.rasa_url}/agent/api/login", timeout=10,
+                          json={"username": "router_agent", "password": AGENT_PASSWORD}).json()["token"]
+    assigned = []
+    agent = socketio.Client(reconnection=False)
+    agent.on("assigned", lambda data: assigned.append(data["handoff_id"]))
+    agent.connect(slow_stack.rasa_url, socketio_path="/agent/socket.io", auth={"token": token},
+                  transports=["polling"], wait_timeout=10)
+    try:
+        pusher = WeChatPusher(f"{slow_stack.rasa_url}/webhooks/wechat/webhook", WECHAT["token"])
+        openid = _openid()
+        pusher.push(text_xml(openid, "转人工", _msg_id()))
+        texts = slow_stack.wechat_api.wait_for(openid, 2)
+        assert "转接人工客服" in texts[0] and "router_agent 已接入" in texts[1]
+        deadline = time.monotonic() + 5
+        while not assigned and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert assigned
+    finally:
+        agent.disconnect()

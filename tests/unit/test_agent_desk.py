@@ -125,3 +125,13 @@ def test_cli_creates_an_agent_from_stdin(monkeypatch, db_url, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert cli.main(["add-agent", "zhang"]) == 2
     assert "at least" in capsys.readouterr().err
+
+
+def test_least_busy_picks_the_online_agent_with_room(store):
+    for name in ("li", "zhao", "qian"):
+        store.add_agent(name, PASSWORD)
+    first = store.enqueue("s1", "webchat", "request_human", "normal", None, {})
+    store.accept(first["id"], "li")
+    assert store.least_busy(["li", "zhao"], max_active=3) == "zhao"  # qian is offline
+    assert store.least_busy(["li"], max_active=1) is None  # li is full
+    assert store.least_busy([], max_active=3) is None
