@@ -45,7 +45,7 @@ def test_widget_customer_and_console_agent_round_trip(browser, channel_servers, 
     screenshot(agent, "handoff_agent_console")
 
     agent.click("#return-bot")
-    customer.wait_for_selector(".sw-bot .sw-bubble:has-text('智能客服')", timeout=WAIT_MS)
+    customer.wait_for_selector(".sw-bot .sw-bubble:has-text('由我继续为您服务')", timeout=WAIT_MS)  # utter_welcome_back
     assert "免息" in _ask(customer, "信用卡免息期最长多少天")
 
     record_timing(handoff_customer_to_agent_s=customer_to_agent_s, handoff_agent_to_customer_s=agent_to_customer_s)
