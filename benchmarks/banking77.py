@@ -117,6 +117,8 @@ def main() -> int:
               "accuracy": round(accuracy_score(gold, predicted), 4),
               "macro_f1": round(f1_score(gold, predicted, average="macro"), 4),
               "train_s": round(train_s, 1), "predict_ms_per_text": round(predict_ms, 1),
+              "diet_epochs": next(c.get("epochs") for c in english_pipeline(args.epochs)["pipeline"]
+                                  if c["name"] == "DIETClassifier"),
               "pipeline": [c["name"] for c in english_pipeline(args.epochs)["pipeline"]]}
     print(json.dumps(result, indent=2))
     RESULTS.mkdir(exist_ok=True)
