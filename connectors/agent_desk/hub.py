@@ -86,8 +86,9 @@ class DeskHub:
 
     def live_bot_conversations(self) -> List[Dict[str, Any]]:
         cutoff = time.time() - RECENT_WINDOW_S
+        with_humans = self.store.open_senders()
         return [dict(c) for c in reversed(self.recent.values())
-                if c["at"] >= cutoff and not self.store.open_handoff_of(c["sender_id"])]
+                if c["at"] >= cutoff and c["sender_id"] not in with_humans]
 
     async def take_over(self, sender_id: str, supervisor: str) -> Optional[Dict[str, Any]]:
         """A supervisor takes a conversation from the bot: it is paused and handed to them."""

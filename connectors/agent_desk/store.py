@@ -127,6 +127,12 @@ class DeskStore:
                                .order_by(handoffs.c.id.desc())).mappings().first()
         return _decode(row)
 
+    def open_senders(self) -> set:
+        """Conversations a human has or is waiting for (one query, for listing bot-only chats)."""
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(select(handoffs.c.sender_id)
+                                               .where(handoffs.c.status.in_(OPEN_STATES)))}
+
     def get(self, handoff_id: int) -> Optional[Dict[str, Any]]:
         with self.engine.connect() as conn:
             return _decode(conn.execute(select(handoffs).where(handoffs.c.id == handoff_id)).mappings().first())
