@@ -24,7 +24,8 @@ kb: encoder
 model: kb
 	@$(PY) -m bot.train
 
-# The web chat widget's socket.io client, vendored from the npm registry (checksum-pinned).
+# The web chat's browser code, vendored from the npm registry (pinned, checksum-checked): our widget's
+# socket.io client, and the stock rasa-webchat widget the browser tests embed from a second origin.
 widget:
 	@scripts/vendor_widget.sh
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -20,7 +21,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.settings import REPO_ROOT, Settings, load_settings
+from bot.private_db import private_file
+from bot.settings import REPO_ROOT, Settings, action_server_secret, configured_secret, load_settings
 from bot.train import rasa_env, rasa_executable
 
 STARTUP_TIMEOUT_S = 300
@@ -40,14 +42,23 @@ def ensure_port_free(port: int, env_var: str) -> None:
                             f"(`ss -ltnp 'sport = :{port}'`) or choose another with {env_var}=...") from None
 
 
+def credential_defaults(path: Path = REPO_ROOT / "bot" / "credentials.yml") -> dict[str, str]:
+    """An empty value for every ${VAR} credentials.yml names that the environment lacks: Rasa's YAML
+    reader refuses unset variables, and an empty secret means "not configured" to a channel."""
+    names = re.findall(r"\$\{(\w+)\}", path.read_text(encoding="utf-8"))
+    return {name: "" for name in names if name not in os.environ}
+
+
 def server_env(settings: Settings) -> dict[str, str]:
-    """Environment for both processes, with the ${...} values endpoints.yml needs."""
-    settings.tracker_db_path.parent.mkdir(parents=True, exist_ok=True)
-    return {**rasa_env(), "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
+    """Environment for both processes, with the ${...} values endpoints.yml and credentials.yml need."""
+    private_file(settings.tracker_db_path)  # conversations: owner-only file before Rasa's SQLite opens it
+    return {**rasa_env(), **credential_defaults(), "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
             "TRACKER_DB_PATH": str(settings.tracker_db_path),
             "KB_INDEX_DIR": str(settings.index_dir), "KB_ENCODER_PATH": str(settings.encoder_path),
             "KB_RELOAD_INTERVAL_S": str(settings.kb_reload_interval_s),
             "BANK_DB_URL": settings.bank_db_url, "ASSISTANT_SECRETS_DIR": str(settings.secrets_dir),
+            "ACTION_SERVER_SECRET": action_server_secret(settings.secrets_dir),
+            "DESK_SERVICE_TOKEN": configured_secret("DESK_SERVICE_TOKEN", settings.secrets_dir, "desk_service.token"),
             "DESK_URL": os.environ.get("DESK_URL") or f"http://localhost:{settings.rasa_port}"}
 
 
@@ -81,31 +92,31 @@ class Servers(AbstractContextManager):
         ensure_port_free(self.settings.rasa_port, "RASA_PORT")
         ensure_port_free(self.settings.action_port, "ACTION_PORT")
         env = server_env(self.settings)
-        actions = self._spawn(["run", "actions", "--actions", "bot.actions",
-                               "--port", str(self.settings.action_port)], env, "actions")
+        actions = self._spawn(["-m", "bot.action_server", "--host", self.settings.action_host,
+                               "--port", str(self.settings.action_port)], env, "actions", python=True)
         rasa = self._spawn(["run", "--model", str(self.model), "--enable-api",
                             "--auth-token", self.settings.rasa_api_token,
                             "--port", str(self.settings.rasa_port),
                             "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml"],
                            env, "rasa")
-        wait_until_up(f"http://localhost:{self.settings.action_port}/health", actions)
+        wait_until_up(f"http://{self.settings.action_host}:{self.settings.action_port}/health", actions)
         wait_until_up(f"{self.rasa_url}/", rasa)
         return self
 
     def tracker(self, sender_id: str) -> dict:
         """A conversation's tracker through Rasa's (token-protected) HTTP API."""
         request = urllib.request.Request(
-            f"{self.rasa_url}/conversations/{urllib.parse.quote(sender_id)}/tracker?"
+            f"{self.rasa_url}/conversations/{urllib.parse.quote(sender_id, safe=':')}/tracker?"
             + urllib.parse.urlencode({"token": self.settings.rasa_api_token}))
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
-    def _spawn(self, args: list[str], env: dict[str, str], name: str) -> subprocess.Popen:
+    def _spawn(self, args: list[str], env: dict[str, str], name: str, python: bool = False) -> subprocess.Popen:
         out = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            out = open(self.log_dir / f"{name}.log", "ab")
-        process = subprocess.Popen([rasa_executable(), *args], cwd=REPO_ROOT, env=env,
+            out = open(private_file(self.log_dir / f"{name}.log"), "ab")  # logs: owner-only too
+        process = subprocess.Popen([sys.executable if python else rasa_executable(), *args], cwd=REPO_ROOT, env=env,
                                    stdout=out, stderr=subprocess.STDOUT if out else None,
                                    start_new_session=True)
         self.processes.append(process)
@@ -134,7 +145,7 @@ def _banner(settings: Settings) -> str:
     return (f"\n示例银行 assistant is up.\n"
             f"  REST:   curl -s {url}/webhooks/rest/webhook -H 'Content-Type: application/json' "
             "-d '{\"sender\": \"demo\", \"message\": \"开户要带什么材料\"}'\n"
-            f"  Tracker: curl -s '{url}/conversations/demo/tracker?token=$(cat {settings.secrets_dir}/rasa_api.token)'"
+            f"  Tracker: curl -s '{url}/conversations/rest:demo/tracker?token=$(cat {settings.secrets_dir}/rasa_api.token)'"
             " (or your RASA_API_TOKEN)\n"
             f"  Web chat: {url}/webhooks/webchat/"
             "  (as a demo customer: append #token=$(.venv/bin/python -m bot.identity issue C001))\n"

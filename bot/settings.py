@@ -10,22 +10,17 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from knowledge_base.config import KBConfig, env_float, env_path
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _path(name: str, default: Path) -> Path:
-    value = os.environ.get(name)
-    return Path(value).expanduser().resolve() if value else default
+    return env_path(os.environ, name, default)
 
 
 def _float(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ValueError(f"environment variable {name}={value!r} must be a number") from None
+    return env_float(os.environ, name, default)
 
 
 def _int(name: str, default: int) -> int:
@@ -60,6 +55,14 @@ class Settings:
     tracker_db_path: Path
     secrets_dir: Path
     bank_db_url: str
+    action_host: str = "127.0.0.1"
+
+    @property
+    def kb(self) -> KBConfig:
+        """The knowledge base's settings, as the library takes them (bot may import knowledge_base)."""
+        return KBConfig(encoder_path=self.encoder_path, index_dir=self.index_dir, content_dir=self.content_dir,
+                        query_prefix=self.query_prefix, passage_prefix=self.passage_prefix,
+                        reload_interval_s=self.kb_reload_interval_s)
 
     @property
     def rasa_api_token(self) -> str:
@@ -68,7 +71,12 @@ class Settings:
 
     @property
     def action_endpoint_url(self) -> str:
-        return os.environ.get("ACTION_ENDPOINT_URL") or f"http://localhost:{self.action_port}/webhook"
+        return os.environ.get("ACTION_ENDPOINT_URL") or f"http://127.0.0.1:{self.action_port}/webhook"
+
+
+def action_server_secret(secrets_dir: Path) -> str:
+    """Shared by the Rasa server (endpoints.yml header) and the action server (bot/action_server.py)."""
+    return configured_secret("ACTION_SERVER_SECRET", secrets_dir, "action_server.secret")
 
 
 def configured_secret(env_var: str, secrets_dir: Path, filename: str) -> str:
@@ -92,44 +100,106 @@ def configured_secret(env_var: str, secrets_dir: Path, filename: str) -> str:
 
 def load_settings() -> Settings:
     models = _path("ASSISTANT_MODELS_DIR", REPO_ROOT / "models")
+    kb = KBConfig.from_env()  # the KB_* variables are the knowledge base's own (knowledge_base/config.py)
     return Settings(
         models_dir=models,
-        encoder_path=_path("KB_ENCODER_PATH", models / "encoder" / "multilingual-e5-small"),
-        index_dir=_path("KB_INDEX_DIR", models / "kb_index"),
-        content_dir=_path("KB_CONTENT_DIR", REPO_ROOT / "knowledge_base" / "content"),
+        encoder_path=kb.encoder_path,
+        index_dir=kb.index_dir,
+        content_dir=kb.content_dir,
         rasa_model_dir=_path("RASA_MODEL_DIR", models / "rasa"),
-        query_prefix=os.environ.get("KB_QUERY_PREFIX", "query: "),
-        passage_prefix=os.environ.get("KB_PASSAGE_PREFIX", "passage: "),
-        kb_reload_interval_s=_float("KB_RELOAD_INTERVAL_S", 2.0),
+        query_prefix=kb.query_prefix,
+        passage_prefix=kb.passage_prefix,
+        kb_reload_interval_s=kb.reload_interval_s,
         rasa_port=_int("RASA_PORT", 5005),
         action_port=_int("ACTION_PORT", 5055),
         tracker_db_path=_path("TRACKER_DB_PATH", REPO_ROOT / "var" / "tracker.db"),
         secrets_dir=_path("ASSISTANT_SECRETS_DIR", REPO_ROOT / "var" / "secrets"),
         bank_db_url=os.environ.get("BANK_DB_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'sandbox_bank.db'}",
+        action_host=os.environ.get("ACTION_HOST", "").strip() or "127.0.0.1",
+    )
+
+
+@dataclass(frozen=True)
+class IdentitySettings:
+    """How customer tokens are verified (bot/identity.py, docs/security.md)."""
+
+    algorithm: str
+    public_key: str
+    audience: str
+    clock_leeway_s: int
+    secrets_dir: Path
+
+
+def _public_key() -> str:
+    inline = os.environ.get("CUSTOMER_TOKEN_PUBLIC_KEY", "").strip()
+    path = os.environ.get("CUSTOMER_TOKEN_PUBLIC_KEY_FILE", "").strip()
+    if inline:
+        return inline.replace("\\n", "\n")
+    if path:
+        try:
+            return Path(path).expanduser().read_text()
+        except OSError as exc:
+            raise ValueError(f"CUSTOMER_TOKEN_PUBLIC_KEY_FILE={path!r} cannot be read: {exc.strerror}") from None
+    return ""
+
+
+def load_identity_settings() -> IdentitySettings:
+    algorithm = _choice("CUSTOMER_TOKEN_ALGORITHM", ("HS256", "RS256", "ES256"), "HS256")
+    public_key = _public_key()
+    if algorithm != "HS256" and "BEGIN PUBLIC KEY" not in public_key:
+        raise ValueError(f"CUSTOMER_TOKEN_ALGORITHM={algorithm} needs the bank app's PEM public key in "
+                         "CUSTOMER_TOKEN_PUBLIC_KEY or CUSTOMER_TOKEN_PUBLIC_KEY_FILE")
+    return IdentitySettings(
+        algorithm=algorithm,
+        public_key=public_key,
+        audience=os.environ.get("CUSTOMER_TOKEN_AUDIENCE", "").strip() or "shili-bank-assistant",
+        clock_leeway_s=_int("CUSTOMER_TOKEN_LEEWAY_S", 30),
+        secrets_dir=_path("ASSISTANT_SECRETS_DIR", REPO_ROOT / "var" / "secrets"),
+    )
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """Abuse limits shared by every channel (connectors/limits.py)."""
+
+    max_message_chars: int
+    per_sender_per_minute: float
+    per_sender_burst: int
+    per_address_per_minute: float
+    per_address_burst: int
+    trust_forwarded_for: bool
+
+
+def load_limit_settings() -> LimitSettings:
+    return LimitSettings(
+        max_message_chars=_int("MAX_MESSAGE_CHARS", 2000),
+        per_sender_per_minute=_float("RATE_PER_SENDER_PER_MIN", 30.0),
+        per_sender_burst=_int("RATE_PER_SENDER_BURST", 10),
+        per_address_per_minute=_float("RATE_PER_ADDRESS_PER_MIN", 600.0),
+        per_address_burst=_int("RATE_PER_ADDRESS_BURST", 120),
+        trust_forwarded_for=_choice("TRUST_X_FORWARDED_FOR", ("0", "1"), "0") == "1",
     )
 
 
 @dataclass(frozen=True)
 class ChannelSettings:
-    """The customer-facing channels (connectors/); secrets come only from the environment."""
+    """The customer-facing channels (connectors/). Channel secrets (WeChat token, AppSecret,
+    EncodingAESKey) are not here: they come from credentials.yml like Rasa's own channels."""
 
     connector_db_url: str
     public_base_url: str
-    wechat_token: str
-    wechat_app_id: str
-    wechat_app_secret: str
-    wechat_encoding_aes_key: str
     wechat_api_base: str
     wechat_passive_timeout_s: float
     wechat_max_clock_skew_s: int
-
-    @property
-    def wechat_configured(self) -> bool:
-        return bool(self.wechat_token)
-
-    @property
-    def wechat_safe_mode(self) -> bool:
-        return bool(self.wechat_encoding_aes_key)
+    # The official account's original id (gh_…); when set, messages addressed elsewhere are refused.
+    wechat_account_id: str = ""
+    # Plain (unencrypted) mode is refused unless this is set explicitly (WECHAT_ALLOW_PLAIN_MODE=1).
+    wechat_allow_plain_mode: bool = False
+    wechat_binding_ttl_days: float = 180.0
+    # Every WeChat push comes from WeChat's few server addresses, so their bucket is sized for the
+    # whole account's traffic, not for one client.
+    wechat_rate_per_address_per_min: float = 6000.0
+    wechat_rate_per_address_burst: int = 600
 
 
 def load_channel_settings() -> ChannelSettings:
@@ -137,13 +207,35 @@ def load_channel_settings() -> ChannelSettings:
     return ChannelSettings(
         connector_db_url=os.environ.get("CONNECTOR_DB_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'connectors.db'}",
         public_base_url=(os.environ.get("PUBLIC_BASE_URL") or f"http://localhost:{port}").rstrip("/"),
-        wechat_token=os.environ.get("WECHAT_TOKEN", "").strip(),
-        wechat_app_id=os.environ.get("WECHAT_APP_ID", "").strip(),
-        wechat_app_secret=os.environ.get("WECHAT_APP_SECRET", "").strip(),
-        wechat_encoding_aes_key=os.environ.get("WECHAT_ENCODING_AES_KEY", "").strip(),
         wechat_api_base=(os.environ.get("WECHAT_API_BASE") or "https://api.weixin.qq.com").rstrip("/"),
         wechat_passive_timeout_s=_float("WECHAT_PASSIVE_TIMEOUT_S", 4.0),
         wechat_max_clock_skew_s=_int("WECHAT_MAX_CLOCK_SKEW_S", 300),
+        wechat_account_id=os.environ.get("WECHAT_ACCOUNT_ID", "").strip(),
+        wechat_allow_plain_mode=_choice("WECHAT_ALLOW_PLAIN_MODE", ("0", "1"), "0") == "1",
+        wechat_binding_ttl_days=_float("WECHAT_BINDING_TTL_DAYS", 180.0),
+        wechat_rate_per_address_per_min=_float("WECHAT_RATE_PER_ADDRESS_PER_MIN", 6000.0),
+        wechat_rate_per_address_burst=_int("WECHAT_RATE_PER_ADDRESS_BURST", 600),
+    )
+
+
+@dataclass(frozen=True)
+class WebchatSettings:
+    """The web chat channel (connectors/webchat). Its allowed origins come from credentials.yml
+    (`cors_allowed_origins: ${WEBCHAT_ALLOWED_ORIGINS}`, see connectors/cors.py)."""
+
+    # An anonymous session id older than this gets a new session (the old one is not resumed).
+    anon_session_ttl_s: float
+    # New sessions one client address may open (token bucket), so a script cannot fill the store.
+    sessions_per_address_per_hour: float
+    sessions_per_address_burst: int
+
+
+def load_webchat_settings() -> WebchatSettings:
+    return WebchatSettings(
+        anon_session_ttl_s=_float("WEBCHAT_ANON_SESSION_TTL_S", 24 * 3600.0),
+        # generous: mobile carriers put many customers behind one address (carrier-grade NAT)
+        sessions_per_address_per_hour=_float("WEBCHAT_SESSIONS_PER_ADDRESS_PER_HOUR", 600.0),
+        sessions_per_address_burst=_int("WEBCHAT_SESSIONS_PER_ADDRESS_BURST", 100),
     )
 
 
@@ -160,6 +252,12 @@ class DeskSettings:
     routing: str
     max_active_per_agent: int
     secrets_dir: Path
+    socket_recheck_s: float = 30.0
+    login_free_failures: int = 5
+    login_account_backoff_s: float = 2.0
+    login_account_max_backoff_s: float = 300.0
+    login_address_backoff_s: float = 30.0
+    login_address_max_backoff_s: float = 3600.0
 
     @property
     def service_token(self) -> str:
@@ -179,4 +277,34 @@ def load_desk_settings() -> DeskSettings:
         routing=_choice("DESK_ROUTING", ("accept", "least_busy"), "accept"),
         max_active_per_agent=_int("DESK_MAX_ACTIVE_PER_AGENT", 3),
         secrets_dir=base.secrets_dir,
+        socket_recheck_s=_float("AGENT_SOCKET_RECHECK_S", 30.0),
+        login_free_failures=_int("AGENT_LOGIN_FREE_FAILURES", 5),
+        login_account_backoff_s=_float("AGENT_LOGIN_ACCOUNT_BACKOFF_S", 2.0),
+        login_account_max_backoff_s=_float("AGENT_LOGIN_ACCOUNT_MAX_BACKOFF_S", 300.0),
+        login_address_backoff_s=_float("AGENT_LOGIN_ADDRESS_BACKOFF_S", 30.0),
+        login_address_max_backoff_s=_float("AGENT_LOGIN_ADDRESS_MAX_BACKOFF_S", 3600.0),
+    )
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long conversations are kept (bot/retention.py: `python -m bot.retention purge`)."""
+
+    transcript_retention_days: int
+    tracker_retention_days: int
+    tracker_db_url: str
+    connector_db_url: str
+
+
+def load_retention_settings() -> RetentionSettings:
+    transcript_days = _int("TRANSCRIPT_RETENTION_DAYS", 180)
+    tracker_days = _int("TRACKER_RETENTION_DAYS", 90)
+    for name, days in (("TRANSCRIPT_RETENTION_DAYS", transcript_days), ("TRACKER_RETENTION_DAYS", tracker_days)):
+        if days < 1:
+            raise ValueError(f"environment variable {name}={days} must be at least 1 (days)")
+    return RetentionSettings(
+        transcript_retention_days=transcript_days,
+        tracker_retention_days=tracker_days,
+        tracker_db_url=os.environ.get("TRACKER_DB_URL") or f"sqlite:///{load_settings().tracker_db_path}",
+        connector_db_url=load_channel_settings().connector_db_url,
     )

@@ -1,28 +1,47 @@
 """The connectors' own SQL tables (SQLite by default, PostgreSQL via CONNECTOR_DB_URL).
 
 Conversation content lives in Rasa's tracker store; this holds what channels must remember
-across restarts: WeChat bindings and which customer owns a web chat session.
+across restarts: WeChat bindings and conversations, one-time keys, web chat sessions; the classes
+that use them live beside their channels.
 """
 from __future__ import annotations
 
 import functools
-import time
-from pathlib import Path
-from typing import Optional
 
-from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, delete, select
+from sqlalchemy import Column, Float, MetaData, String, Table
 from sqlalchemy.engine import Engine
-from sqlalchemy.engine.url import make_url
 
+from bot.private_db import private_engine
 from bot.settings import load_channel_settings
 
 metadata = MetaData()
 
-wechat_bindings = Table(
-    "wechat_bindings", metadata,
-    Column("openid", String(64), primary_key=True),
-    Column("customer_id", String(32), nullable=False),
+# --- WeChat (classes in connectors/wechat/store.py) ---------------------------------------------
+# Bindings confirmed in the bank app (issue 13). The pre-confirmation table `wechat_bindings` is no
+# longer read: those bindings were made without the customer seeing the account, so they re-bind.
+wechat_account_bindings = Table(
+    "wechat_account_bindings", metadata,
+    Column("binding_id", String(32), primary_key=True),
+    Column("openid", String(64), nullable=False, unique=True),
+    Column("customer_id", String(32), nullable=False, index=True),
     Column("bound_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+# Conversation id (wechat:<hash>) → openid, so agents and late replies can reach the customer.
+wechat_conversations = Table(
+    "wechat_conversations", metadata,
+    Column("conversation_id", String(64), primary_key=True),
+    Column("openid", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# One-time keys that expire: request nonces, MsgIds, binding-ticket jtis (hashed keys).
+wechat_once = Table(
+    "wechat_once", metadata,
+    Column("key", String(80), primary_key=True),
+    Column("value", String(80), nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
 )
 
 webchat_sessions = Table(
@@ -35,50 +54,11 @@ webchat_sessions = Table(
 
 @functools.lru_cache(maxsize=4)
 def engine_for(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.drivername.startswith("sqlite") and parsed.database:
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+    """The engine for the connectors' database: SQLite file 0600, bound values hidden in errors."""
+    engine = private_engine(url, future=True, pool_pre_ping=True)
     metadata.create_all(engine)
     return engine
 
 
 def default_engine() -> Engine:
     return engine_for(load_channel_settings().connector_db_url)
-
-
-class WeChatBindings:
-    def __init__(self, engine: Optional[Engine] = None) -> None:
-        self.engine = engine or default_engine()
-
-    def customer_of(self, openid: str) -> Optional[str]:
-        with self.engine.connect() as conn:
-            return conn.execute(select(wechat_bindings.c.customer_id)
-                                .where(wechat_bindings.c.openid == openid)).scalar_one_or_none()
-
-    def bind(self, openid: str, customer_id: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(delete(wechat_bindings).where(wechat_bindings.c.openid == openid))
-            conn.execute(wechat_bindings.insert().values(openid=openid, customer_id=customer_id,
-                                                         bound_at=time.time()))
-
-    def unbind(self, openid: str) -> bool:
-        with self.engine.begin() as conn:
-            return conn.execute(delete(wechat_bindings).where(wechat_bindings.c.openid == openid)).rowcount > 0
-
-
-class WebchatSessions:
-    def __init__(self, engine: Optional[Engine] = None) -> None:
-        self.engine = engine or default_engine()
-
-    def owner(self, session_id: str) -> tuple[bool, Optional[str]]:
-        """(known, customer_id) of a session."""
-        with self.engine.connect() as conn:
-            row = conn.execute(select(webchat_sessions.c.customer_id)
-                               .where(webchat_sessions.c.session_id == session_id)).first()
-        return (row is not None, row[0] if row else None)
-
-    def create(self, session_id: str, customer_id: Optional[str]) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(webchat_sessions.insert().values(session_id=session_id, customer_id=customer_id,
-                                                          created_at=time.time()))

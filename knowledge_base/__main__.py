@@ -5,6 +5,8 @@
     python -m knowledge_base eval --set ../shared/eval/dev_faq.jsonl [--negatives ../shared/eval/dev_intents.jsonl]
     python -m knowledge_base calibrate
     python -m knowledge_base import FILE.csv|FILE.jsonl
+
+The one place the library's CLI reads the environment (``KBConfig.from_env()``).
 """
 from __future__ import annotations
 
@@ -12,13 +14,13 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from bot.settings import load_settings
+from knowledge_base.config import KBConfig
 
 
-def _parser() -> argparse.ArgumentParser:
-    settings = load_settings()
+def _parser(settings: KBConfig) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m knowledge_base",
                                      description="Build, query and evaluate the FAQ knowledge base.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -45,16 +47,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(args: argparse.Namespace) -> None:
+def _run(args: argparse.Namespace, config: KBConfig) -> None:
     from knowledge_base import load_retriever
 
     if args.command == "build":
         from knowledge_base.content import load_content
         from knowledge_base.index import build_index
 
-        print(f"index ready: {build_index(load_content(args.content), args.out.resolve(), force=args.force)}")
+        target = replace(config, index_dir=args.out.resolve())
+        print(f"index ready: {build_index(load_content(args.content), target, force=args.force)}")
     elif args.command == "search":
-        retriever = load_retriever(args.index)
+        retriever = load_retriever(args.index, config=config)
         assessment = retriever.assess(args.text, k=args.k, mode=args.mode)
         print(json.dumps(assessment.as_dict(), ensure_ascii=False, indent=2))
     elif args.command == "eval":
@@ -64,11 +67,11 @@ def _run(args: argparse.Namespace) -> None:
         negatives_path = args.negatives or args.set.with_name("dev_intents.jsonl")
         negatives = ([r["text"] for r in read_jsonl(negatives_path, ("text", "intent")) if r["intent"] != "faq"]
                      if negatives_path.is_file() else [])
-        print(format_table(evaluate(load_retriever(), faq, negatives), len(faq), len(negatives)))
+        print(format_table(evaluate(load_retriever(config=config), faq, negatives), len(faq), len(negatives)))
     elif args.command == "calibrate":
         from knowledge_base.calibrate import calibrate
 
-        document = calibrate(load_retriever())
+        document = calibrate(load_retriever(config=config))
         print(json.dumps(document, ensure_ascii=False, indent=2))
     elif args.command == "import":
         from knowledge_base.importer import import_file
@@ -78,7 +81,8 @@ def _run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    config = KBConfig.from_env()
+    args = _parser(config).parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("knowledge_base").setLevel(logging.INFO)
 
@@ -88,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     from knowledge_base.index import IndexUnavailable
 
     try:
-        _run(args)
+        _run(args, config)
     except (ContentError, EncoderMissing, IndexUnavailable, EvalSetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

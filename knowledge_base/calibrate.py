@@ -38,7 +38,8 @@ def leave_one_out_samples(retriever: Retriever) -> list[Sample]:
     """Each indexed phrasing as a query against every other phrasing."""
     texts = retriever.lexical_texts
     passages = retriever.index.reconstruct_n(0, retriever.index.ntotal)
-    queries = embed_queries(retriever.encoder, texts, batch_size=64, show_progress=True)
+    queries = embed_queries(retriever.encoder, texts, batch_size=64, show_progress=True,
+                            prefix=retriever.kb.query_prefix)
     negative_sim = (queries @ retriever.negatives.T).max(axis=1) if len(retriever.negatives) else np.zeros(len(texts))
     owners = retriever.vector_entry
     n_entries = len(retriever.entries)
@@ -122,8 +123,11 @@ def fit_mode(samples: list[Sample], mode: str, config: scoring.RetrievalConfig) 
             "positive_answer_rate": round(float((p[~negative] >= answer).mean()), 4)}
 
 
-def calibrate(retriever: Retriever, out: Path = scoring.CONFIG_PATH) -> dict:
-    samples = leave_one_out_samples(retriever) + negative_samples(retriever, load_negatives())
+def calibrate(retriever: Retriever, out: Path | None = None) -> dict:
+    """Fit on ``retriever``'s index and write ``out`` (default: the retriever's ``kb.retrieval_config``)."""
+    out = out or retriever.kb.retrieval_config
+    negatives = load_negatives(retriever.kb.negatives)
+    samples = leave_one_out_samples(retriever) + negative_samples(retriever, negatives)
     fusion = choose_fusion(samples)
     document = {
         "fusion": {"dense_weight": fusion.dense_weight, "bm25_half": fusion.bm25_half},

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from bot.settings import load_settings
+from knowledge_base.config import DEFAULT_PASSAGE_PREFIX, DEFAULT_QUERY_PREFIX
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -31,9 +31,9 @@ class EncoderMissing(RuntimeError):
     pass
 
 
-def load_encoder(path: str | Path | None = None) -> "SentenceTransformer":
-    """The SentenceTransformer at ``path`` (default: ``KB_ENCODER_PATH``), loaded once per process."""
-    folder = Path(path).resolve() if path else load_settings().encoder_path
+def load_encoder(path: str | Path) -> "SentenceTransformer":
+    """The SentenceTransformer at ``path`` (a KBConfig's ``encoder_path``), loaded once per process."""
+    folder = Path(path).resolve()
     with _lock:
         if folder not in _cache:
             if not (folder / "modules.json").is_file():
@@ -56,31 +56,33 @@ def _embed(model: "SentenceTransformer", texts: Sequence[str], prefix: str, batc
 
 
 def embed_queries(model: "SentenceTransformer", texts: Sequence[str], batch_size: int = 32,
-                  show_progress: bool = False) -> np.ndarray:
-    return _embed(model, texts, load_settings().query_prefix, batch_size, show_progress)
+                  show_progress: bool = False, *, prefix: str = DEFAULT_QUERY_PREFIX) -> np.ndarray:
+    """Query vectors; ``prefix`` is the encoder's query marker (a KBConfig's ``query_prefix``)."""
+    return _embed(model, texts, prefix, batch_size, show_progress)
 
 
 _QUERY_CACHE_SIZE = 2048
-_query_cache: "OrderedDict[tuple[int, str], np.ndarray]" = OrderedDict()
+_query_cache: "OrderedDict[tuple[int, str, str], np.ndarray]" = OrderedDict()
 _query_cache_lock = threading.Lock()
 
 
 def embed_queries_cached(model: "SentenceTransformer", texts: Sequence[str],
-                         batch_size: int = 32) -> np.ndarray:
+                         batch_size: int = 32, *, prefix: str = DEFAULT_QUERY_PREFIX) -> np.ndarray:
     """embed_queries with a small per-process LRU cache (returned rows are copies).
 
     The NLU featurizer and the knowledge-base lookup embed the same customer
     message within one parse; the cache makes the second one free.
     """
     with _query_cache_lock:
-        missing = [t for t in dict.fromkeys(texts) if (id(model), t) not in _query_cache]
+        missing = [t for t in dict.fromkeys(texts) if (id(model), prefix, t) not in _query_cache]
         if missing:
-            for text, vector in zip(missing, embed_queries(model, missing, batch_size=batch_size)):
-                _query_cache[(id(model), text)] = vector
+            vectors = embed_queries(model, missing, batch_size=batch_size, prefix=prefix)
+            for text, vector in zip(missing, vectors):
+                _query_cache[(id(model), prefix, text)] = vector
         rows = []
         for text in texts:
-            _query_cache.move_to_end((id(model), text))
-            rows.append(_query_cache[(id(model), text)])
+            _query_cache.move_to_end((id(model), prefix, text))
+            rows.append(_query_cache[(id(model), prefix, text)])
         result = np.array(rows, dtype=np.float32).reshape(len(texts), -1)
         while len(_query_cache) > _QUERY_CACHE_SIZE:
             _query_cache.popitem(last=False)
@@ -88,8 +90,9 @@ def embed_queries_cached(model: "SentenceTransformer", texts: Sequence[str],
 
 
 def embed_passages(model: "SentenceTransformer", texts: Sequence[str], batch_size: int = 32,
-                   show_progress: bool = False) -> np.ndarray:
-    return _embed(model, texts, load_settings().passage_prefix, batch_size, show_progress)
+                   show_progress: bool = False, *, prefix: str = DEFAULT_PASSAGE_PREFIX) -> np.ndarray:
+    """Passage vectors; ``prefix`` is the encoder's passage marker (a KBConfig's ``passage_prefix``)."""
+    return _embed(model, texts, prefix, batch_size, show_progress)
 
 
 class _DropSpuriousMistralWarning:

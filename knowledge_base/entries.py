@@ -9,7 +9,6 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from bot.settings import load_settings
 from knowledge_base.index import current_version_dir
 
 
@@ -19,6 +18,6 @@ def _entries(version_dir: Path) -> dict[str, dict]:
     return {e["id"]: e for e in entries}
 
 
-def lookup_entry(faq_id: str, index_dir: Path | None = None) -> dict | None:
-    """The entry with this id in the current index version, or None."""
-    return _entries(current_version_dir(index_dir or load_settings().index_dir)).get(faq_id)
+def lookup_entry(faq_id: str, index_dir: Path) -> dict | None:
+    """The entry with this id in the current version of the index in ``index_dir``, or None."""
+    return _entries(current_version_dir(Path(index_dir))).get(faq_id)

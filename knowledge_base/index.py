@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge_base.ann import build_ann_index, index_type
+from knowledge_base.config import DEFAULT_NEGATIVES, KBConfig
 from knowledge_base.content import Content
 from knowledge_base.embedding import embed_passages, embed_queries, encoder_identity, load_encoder
 
@@ -37,7 +38,7 @@ MANIFEST = "manifest.json"
 KEEP_VERSIONS = 3
 
 
-NEGATIVES = Path(__file__).with_name("calibration") / "negatives.yml"
+NEGATIVES = DEFAULT_NEGATIVES
 
 
 def load_negatives(path: Path = NEGATIVES) -> list[str]:
@@ -73,25 +74,30 @@ def read_manifest(version_dir: Path) -> dict:
     return json.loads((version_dir / MANIFEST).read_text())
 
 
-def is_current(index_dir: Path, content: Content, encoder: dict[str, str]) -> bool:
+def is_current(index_dir: Path, content: Content, encoder: dict[str, str],
+               negatives: Path = NEGATIVES) -> bool:
     try:
         manifest = read_manifest(current_version_dir(index_dir))
     except (IndexUnavailable, json.JSONDecodeError):
         return False
     return (manifest.get("format_version") == FORMAT_VERSION
             and manifest.get("content_hash") == content.content_hash()
-            and manifest.get("negatives_hash") == negatives_hash()
+            and manifest.get("negatives_hash") == negatives_hash(negatives)
             and manifest.get("encoder") == encoder)
 
 
-def build_index(content: Content, index_dir: Path, encoder_path: Path | None = None,
-                force: bool = False) -> Path:
-    """Embed every phrasing of every entry and publish a new index version."""
+def build_index(content: Content, config: KBConfig, force: bool = False) -> Path:
+    """Embed every phrasing of every entry and publish a new index version in ``config.index_dir``.
+
+    The encoder, its prefixes and the negatives come from ``config`` too; to build
+    elsewhere, pass ``dataclasses.replace(config, index_dir=...)``.
+    """
     import faiss
 
-    folder = _encoder_folder(encoder_path)
+    index_dir = Path(config.index_dir)
+    folder = Path(config.encoder_path).resolve()
     identity = encoder_identity(folder)
-    if not force and is_current(index_dir, content, identity):
+    if not force and is_current(index_dir, content, identity, config.negatives):
         log.info("index in %s is current; nothing to do", index_dir)
         return current_version_dir(index_dir)
 
@@ -101,8 +107,8 @@ def build_index(content: Content, index_dir: Path, encoder_path: Path | None = N
         for text in entry.index_texts():
             texts.append(text)
             owners.append(position)
-    vectors = embed_passages(model, texts, show_progress=len(texts) > 200)
-    negatives = embed_queries(model, load_negatives())
+    vectors = embed_passages(model, texts, show_progress=len(texts) > 200, prefix=config.passage_prefix)
+    negatives = embed_queries(model, load_negatives(config.negatives), prefix=config.query_prefix)
     index = build_ann_index(vectors)
 
     built_at = dt.datetime.now(dt.timezone.utc)
@@ -112,7 +118,7 @@ def build_index(content: Content, index_dir: Path, encoder_path: Path | None = N
         "format_version": FORMAT_VERSION, "version": version, "encoder": identity,
         "dim": int(vectors.shape[1]), "entries": len(content.entries), "vectors": len(texts),
         "index_type": index_type(index), "content_hash": content.content_hash(),
-        "negatives": len(negatives), "negatives_hash": negatives_hash(),
+        "negatives": len(negatives), "negatives_hash": negatives_hash(config.negatives),
         "built_at": built_at.isoformat(timespec="seconds"),
     }
     staged = Path(tempfile.mkdtemp(dir=index_dir, prefix=".build-"))
@@ -131,12 +137,6 @@ def build_index(content: Content, index_dir: Path, encoder_path: Path | None = N
     _publish(index_dir, version)
     log.info("published index %s: %d entries, %d vectors", version, len(content.entries), len(texts))
     return index_dir / version
-
-
-def _encoder_folder(encoder_path: Path | None) -> Path:
-    from bot.settings import load_settings
-
-    return Path(encoder_path).resolve() if encoder_path else load_settings().encoder_path
 
 
 def _publish(index_dir: Path, version: str) -> None:

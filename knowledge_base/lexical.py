@@ -8,10 +8,10 @@ from typing import Sequence
 
 import numpy as np
 
-from bot.settings import REPO_ROOT
+from knowledge_base.config import DEFAULT_USER_DICT
 from knowledge_base.text import normalize
 
-USER_DICT = REPO_ROOT / "intents" / "jieba" / "banking.txt"
+USER_DICT = DEFAULT_USER_DICT
 # Particles and fillers that say nothing about the topic of a question.
 STOPWORDS = frozenset("的 了 吗 呢 啊 吧 呀 嘛 哦 么 是 我 你 您 他 她 它 们 要 想 请问 请 一下 下 "
                       "这个 那个 怎么 怎么办 怎样 如何 什么 啥 咋 能 可以 会 有 在 和 跟 与 就 都 "
@@ -20,8 +20,8 @@ STOPWORDS = frozenset("的 了 吗 呢 啊 吧 呀 嘛 哦 么 是 我 你 您 �
 _jieba_lock = threading.Lock()
 
 
-@lru_cache(maxsize=1)
-def _jieba(user_dict: Path = USER_DICT):
+@lru_cache(maxsize=4)
+def _jieba(user_dict: Path):
     import logging
 
     import jieba
@@ -34,20 +34,23 @@ def _jieba(user_dict: Path = USER_DICT):
     return tokenizer
 
 
-def tokenize(text: str) -> list[str]:
-    """Search-mode jieba tokens of the normalised text, without punctuation and stopwords."""
+def tokenize(text: str, user_dict: Path = USER_DICT) -> list[str]:
+    """Search-mode jieba tokens of the normalised text, without punctuation and stopwords.
+
+    ``user_dict`` is a KBConfig's ``user_dict`` (banking words jieba must keep whole).
+    """
     normalized = normalize(text).lower()
     if not normalized:
         return []
     with _jieba_lock:  # jieba's tokenizer object is not safe for concurrent use
-        words = _jieba().lcut_for_search(normalized)
+        words = _jieba(Path(user_dict)).lcut_for_search(normalized)
     return [w for w in (w.strip() for w in words) if w and w not in STOPWORDS and any(c.isalnum() for c in w)]
 
 
 class LexicalIndex:
     """BM25 scores of one query against every indexed phrasing."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], user_dict: Path = USER_DICT) -> None:
         import logging
 
         import bm25s
@@ -55,12 +58,13 @@ class LexicalIndex:
         logging.getLogger("bm25s").setLevel(logging.WARNING)
 
         self.size = len(texts)
+        self.user_dict = user_dict
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        corpus = [tokenize(t) or ["<empty>"] for t in texts]
+        corpus = [tokenize(t, user_dict) or ["<empty>"] for t in texts]
         self._bm25.index(corpus, show_progress=False)
 
     def scores(self, text: str) -> np.ndarray:
-        tokens = [t for t in tokenize(text) if t in self._bm25.vocab_dict]
+        tokens = [t for t in tokenize(text, self.user_dict) if t in self._bm25.vocab_dict]
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)

@@ -1,6 +1,7 @@
 """A retriever that follows the index folder: new builds are picked up without a restart.
 
-The CURRENT pointer is checked at most every ``check_interval_s``; a new
+The CURRENT pointer in ``config.index_dir`` is checked at most every
+``config.reload_interval_s``; a new
 version is loaded in a background thread and swapped in with one reference
 assignment, so requests never wait for a load and never see a half-loaded index.
 A version that fails to load is logged and the old one keeps serving.
@@ -12,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from knowledge_base.config import KBConfig
 from knowledge_base.index import CURRENT, IndexUnavailable, current_version_dir
 from knowledge_base.retriever import Retriever
 
@@ -19,14 +21,15 @@ log = logging.getLogger(__name__)
 
 
 class LiveRetriever:
-    def __init__(self, index_dir: Path, check_interval_s: float = 2.0) -> None:
-        self.index_dir = index_dir
-        self.check_interval_s = check_interval_s
-        self._current = Retriever(current_version_dir(index_dir))
+    def __init__(self, config: KBConfig) -> None:
+        self.config = config
+        self.index_dir = Path(config.index_dir)
+        self.check_interval_s = config.reload_interval_s
+        self._current = Retriever(current_version_dir(self.index_dir), config)
         self._lock = threading.Lock()
         self._loading: str | None = None
         self._failed: set[str] = set()
-        self._next_check = time.monotonic() + check_interval_s
+        self._next_check = time.monotonic() + self.check_interval_s
 
     @property
     def current(self) -> Retriever:
@@ -54,7 +57,7 @@ class LiveRetriever:
 
     def _load(self, version: str) -> None:
         try:
-            fresh = Retriever(self.index_dir / version)
+            fresh = Retriever(self.index_dir / version, self.config)
             self._current = fresh
             log.info("knowledge base switched to %s", version)
         except (IndexUnavailable, OSError, ValueError) as exc:

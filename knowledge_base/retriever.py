@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.settings import load_settings
 from knowledge_base import scoring
+from knowledge_base.config import KBConfig
 from knowledge_base.embedding import embed_queries_cached, encoder_identity, load_encoder
 from knowledge_base.index import IndexUnavailable, current_version_dir, read_manifest
 from knowledge_base.lexical import LexicalIndex
@@ -55,26 +55,32 @@ class EntryScores:
     negative: float  # best similarity to a known non-question message
 
 class Retriever:
-    def __init__(self, version_dir: Path, encoder_path: Path | None = None,
+    """One index version with the encoder and settings of ``kb``.
+
+    ``config`` (fusion weights, calibration) defaults to the file ``kb.retrieval_config``.
+    """
+
+    def __init__(self, version_dir: Path, kb: KBConfig,
                  config: scoring.RetrievalConfig | None = None) -> None:
         import faiss
 
         self.version_dir = version_dir
+        self.kb = kb
         self.manifest = read_manifest(version_dir)
-        folder = encoder_path or load_settings().encoder_path
+        folder = Path(kb.encoder_path).resolve()
         expected = encoder_identity(folder)
         if self.manifest.get("encoder") != expected:
             raise IndexUnavailable(
                 f"index {version_dir} was built with encoder {self.manifest.get('encoder')}, "
                 f"but the configured encoder is {expected} ({folder}); rebuild the index with "
                 "`python -m knowledge_base build`")
-        self.config = config or scoring.load_config()
+        self.config = config or scoring.load_config(kb.retrieval_config)
         self.encoder = load_encoder(folder)
         self.index = faiss.read_index(str(version_dir / "faiss.index"))
         self.vector_entry = np.load(version_dir / "vector_entry.npy")
         self.entries = json.loads((version_dir / "entries.json").read_text(encoding="utf-8"))
         self.lexical_texts = json.loads((version_dir / "texts.json").read_text(encoding="utf-8"))
-        self.lexical = LexicalIndex(self.lexical_texts)
+        self.lexical = LexicalIndex(self.lexical_texts, kb.user_dict)
         self.negatives = np.load(version_dir / "negatives.npy")
 
     @property
@@ -87,7 +93,7 @@ class Retriever:
         if not query or self.index.ntotal == 0:
             return None
         n = len(self.entries)
-        vector = embed_queries_cached(self.encoder, [query])
+        vector = embed_queries_cached(self.encoder, [query], prefix=self.kb.query_prefix)
         scores, rows = self.index.search(vector, min(self.index.ntotal, _MIN_FETCH))
         found = rows[0] >= 0
         dense = np.full(n, float(scores[0][found].min()), dtype=np.float32)
@@ -116,7 +122,7 @@ class Retriever:
         fused = self.rank(scores, mode)
         calibration = self.config.calibration.get(mode)
         if calibration is None:
-            raise IndexUnavailable(f"no calibration for mode {mode!r} in {scoring.CONFIG_PATH}; "
+            raise IndexUnavailable(f"no calibration for mode {mode!r} in {self.kb.retrieval_config}; "
                                    "run `python -m knowledge_base calibrate`")
         features = scoring.ranking_features(fused, scores, self.config.bm25_half)
         confidence = calibration.confidence(features)
@@ -130,6 +136,6 @@ class Retriever:
                    answer=entry["answer"], category=entry["category"])
 
 
-def load_retriever(index_dir: str | Path | None = None) -> Retriever:
-    folder = Path(index_dir).resolve() if index_dir else load_settings().index_dir
-    return Retriever(current_version_dir(folder))
+def load_retriever(config: KBConfig) -> Retriever:
+    """A retriever over the version CURRENT names in ``config.index_dir``."""
+    return Retriever(current_version_dir(Path(config.index_dir)), config)

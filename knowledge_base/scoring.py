@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-CONFIG_PATH = Path(__file__).with_name("retrieval.yml")
+from knowledge_base.config import DEFAULT_RETRIEVAL_CONFIG
+
+CONFIG_PATH = DEFAULT_RETRIEVAL_CONFIG
 MODES = ("hybrid", "dense", "bm25")
 ANSWER, CLARIFY, NO_ANSWER = "answer", "clarify", "no_answer"
 FEATURES = ("top", "margin", "dense_top", "bm25_top", "agree", "negative", "dense_minus_negative")

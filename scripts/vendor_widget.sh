@@ -1,27 +1,41 @@
 #!/usr/bin/env bash
-# Vendor the web chat widget's only third-party asset (socket.io client) from the npm registry
-# at build time, so the widget never loads anything from a CDN at run time.
+# Vendor the web chat's third-party browser code from the npm registry at build time (pinned
+# versions, checked against pinned SHA-256 checksums), so nothing is loaded from a CDN at run time:
+# - socket.io-client: the only dependency of our own widget (served at /webhooks/webchat/vendor/);
+# - rasa-webchat: the stock npm widget a bank page may embed instead; the browser tests embed it
+#   from a second origin (tests/browser/test_rasa_webchat.py). Integrators host their own copy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VERSION=4.8.1
-SHA256=b0e735814f8dcfecd6cdb8a7ce95a297a7e1e5f2727a29e6f5901801d52fa0c5
-OUT=models/webchat_vendor/socket.io.min.js
-if [ -f "$OUT" ] && echo "$SHA256  $OUT" | sha256sum --check --status; then
-  exit 0
-fi
-if ! command -v npm >/dev/null; then
-  echo "error: npm is needed once to vendor socket.io-client@$VERSION for the web chat widget;" \
-       "install Node.js (apt-get install nodejs npm) and run the command again" >&2
-  exit 1
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && npm pack "socket.io-client@$VERSION" --silent >/dev/null)
-tar -xzf "$tmp/socket.io-client-$VERSION.tgz" -C "$tmp" package/dist/socket.io.min.js
-if ! echo "$SHA256  $tmp/package/dist/socket.io.min.js" | sha256sum --check --status; then
-  echo "error: socket.io-client@$VERSION from the npm registry does not match the pinned checksum" >&2
-  exit 1
-fi
-mkdir -p "$(dirname "$OUT")"
-cp "$tmp/package/dist/socket.io.min.js" "$OUT"
-echo "vendored socket.io-client@$VERSION into $OUT"
+DIR=models/webchat_vendor
+
+# vendor PACKAGE VERSION FILE_IN_PACKAGE SHA256 OUT
+vendor() {
+  local package=$1 version=$2 file=$3 sha256=$4 out=$5
+  if [ -f "$out" ] && echo "$sha256  $out" | sha256sum --check --status; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null; then
+    echo "error: npm is needed once to vendor $package@$version for the web chat;" \
+         "install Node.js (apt-get install nodejs npm) and run the command again" >&2
+    exit 1
+  fi
+  local tmp
+  tmp=$(mktemp -d)
+  # npm pack checks the tarball against the registry's integrity hash; ours pins the file itself.
+  (cd "$tmp" && npm pack "$package@$version" --registry https://registry.npmjs.org/ --silent >/dev/null)
+  tar -xzf "$tmp/$package-$version.tgz" -C "$tmp" "package/$file"
+  if ! echo "$sha256  $tmp/package/$file" | sha256sum --check --status; then
+    rm -rf "$tmp"
+    echo "error: $package@$version from the npm registry does not match the pinned checksum" >&2
+    exit 1
+  fi
+  mkdir -p "$(dirname "$out")"
+  cp "$tmp/package/$file" "$out"
+  rm -rf "$tmp"
+  echo "vendored $package@$version into $out"
+}
+
+vendor socket.io-client 4.8.1 dist/socket.io.min.js \
+  b0e735814f8dcfecd6cdb8a7ce95a297a7e1e5f2727a29e6f5901801d52fa0c5 "$DIR/socket.io.min.js"
+vendor rasa-webchat 1.0.1 lib/index.js \
+  bfedd788e4bd7df12f64b5bf2963e634f84bac1cb176b6cede60c507d3553f1e "$DIR/rasa-webchat-1.0.1/index.js"

@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Text
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 
-from bot.identity import customer_from_metadata
+from bot.identity import current_customer
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +36,8 @@ def today() -> dt.date:
 
 
 def customer_id(tracker: Tracker) -> Optional[Text]:
-    """The verified customer of this conversation, from the newest user message that carries a token."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "session_started":
-            break
-        if event.get("event") == "user":
-            found = customer_from_metadata(event.get("metadata"))
-            if found:
-                return found
-    return None
+    """The customer the channel verified on the CURRENT message; nothing is inherited (bot/identity.py)."""
+    return current_customer(tracker.sender_id, tracker.events)
 
 
 def entity(tracker: Tracker, name: Text) -> Any:

@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional, Text
 import requests
 from rasa_sdk import Tracker
 
+from bot.identity import channel_of
 from bot.settings import load_desk_settings
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,8 @@ def request_handoff(tracker: Tracker, reason: Text, priority: Text,
                     customer: Optional[Text]) -> Optional[Dict[Text, Any]]:
     """The desk's answer ({"status": "queued" | "leave_message", ...}) or None if it is unreachable."""
     settings = load_desk_settings()
-    body = {"sender_id": tracker.sender_id, "channel": tracker.get_latest_input_channel() or "rest",
+    # The conversation's namespace names its channel; a client cannot choose it (docs/security.md).
+    body = {"sender_id": tracker.sender_id, "channel": channel_of(tracker.sender_id) or "rest",
             "reason": reason, "priority": priority, "customer_id": customer}
     try:
         response = requests.post(f"{settings.desk_url}/agent/internal/handoff", json=body, timeout=TIMEOUT_S,

@@ -15,6 +15,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.settings import load_settings
+
 log = logging.getLogger(__name__)
 
 KB_ANSWER_SLOT = "kb_answer_id"
@@ -75,7 +77,7 @@ class ActionAnswerFaq(Action):
         from knowledge_base.entries import lookup_entry
 
         try:
-            entry = lookup_entry(faq_id)
+            entry = lookup_entry(faq_id, load_settings().index_dir)
         except Exception:
             log.exception("could not read knowledge-base entries")
             entry = None

@@ -11,15 +11,15 @@ import json
 import secrets
 from contextlib import contextmanager
 from decimal import Decimal
-from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.banking import errors
 from bot.banking.backend import BankingBackend
+from bot.banking.masking import mask_card
 from bot.banking.models import (
     Account,
     Appointment,
@@ -55,6 +55,7 @@ from bot.banking.schema import (
     WealthRow,
 )
 from bot.banking.seed import seed
+from bot.private_db import private_engine
 
 RISK_ORDER = ("R1", "R2", "R3", "R4", "R5")
 LARGE_CASH = Decimal(50_000)
@@ -74,7 +75,7 @@ def _reference(prefix: str) -> str:
 
 
 def _mask_account(number: str) -> str:
-    return f"****{number[-4:]}"
+    return mask_card(number)
 
 
 def valid_amount(amount: Decimal) -> Decimal:
@@ -86,10 +87,8 @@ def valid_amount(amount: Decimal) -> Decimal:
 
 class SandboxBank(BankingBackend):
     def __init__(self, url: str, today: Callable[[], dt.date] = dt.date.today) -> None:
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"check_same_thread": False, "timeout": 15} if url.startswith("sqlite") else {}
-        self._engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
+        self._engine = private_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
         self._sessions = sessionmaker(self._engine, future=True, expire_on_commit=False)
         self._today = today
         Base.metadata.create_all(self._engine)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
@@ -54,10 +55,11 @@ class KnowledgeBaseRetrieval(GraphComponent):
             if self._live is None:
                 from knowledge_base.live import LiveRetriever
 
-                settings = load_settings()
-                index_dir = Path(self._config["index_dir"]) if self._config.get("index_dir") else settings.index_dir
+                kb = load_settings().kb
+                if self._config.get("index_dir"):
+                    kb = replace(kb, index_dir=Path(self._config["index_dir"]))
                 try:
-                    self._live = LiveRetriever(index_dir, settings.kb_reload_interval_s)
+                    self._live = LiveRetriever(kb)
                 except Exception as exc:  # the bot must keep talking without a KB
                     log.error("knowledge base unavailable: %s", exc)
             return self._live

@@ -19,6 +19,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.settings import load_settings
+
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
@@ -33,6 +35,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     def __init__(self, config: Dict[Text, Any], name: Text) -> None:
         super().__init__(name, config)
+        self._kb = load_settings().kb  # encoder folder and query prefix, read once
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -46,7 +49,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     def _embed(self, texts: List[Text]) -> np.ndarray:
         from knowledge_base.embedding import embed_queries_cached, load_encoder
 
-        return embed_queries_cached(load_encoder(), texts, batch_size=self._config["batch_size"])
+        return embed_queries_cached(load_encoder(self._kb.encoder_path), texts,
+                                    batch_size=self._config["batch_size"], prefix=self._kb.query_prefix)
 
     def _featurize(self, messages: List[Message]) -> None:
         todo = [m for m in messages if m.get(TEXT)]

@@ -60,7 +60,9 @@ def masked_transcript(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         elif kind == "bot" and event.get("text"):
             metadata = event.get("metadata") or {}
             sender = "agent" if metadata.get("agent") else "bot"
-            turns.append({"sender": sender, "agent": metadata.get("agent"), "text": mask_text(event["text"]),
+            # agents see the login (agent_id); the display name is what the customer saw
+            turns.append({"sender": sender, "agent": metadata.get("agent_id") or metadata.get("agent"),
+                          "display_name": metadata.get("agent"), "text": mask_text(event["text"]),
                           "at": event.get("timestamp")})
         elif kind in {"pause", "resume"}:
             turns.append({"sender": "system", "text": "转人工" if kind == "pause" else "交还机器人",

@@ -3,16 +3,19 @@
 Registered in credentials.yml like any channel; its routes sit at the server root:
   /agent/                    console (static page)
   /agent/api/...             agent API (Bearer session token from POST /agent/api/login)
-  /agent/socket.io           live events for agents (auth.token required)
+  /agent/socket.io           live events for agents (auth.token required; the session is re-checked on
+                             every event, before every push and every AGENT_SOCKET_RECHECK_S)
   /agent/internal/handoff    called by the action server (Bearer DESK_SERVICE_TOKEN)
   /assist/suggest            agent assist
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional
 
@@ -23,27 +26,36 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.banking.masking import mask_text
-from bot.settings import DeskSettings, load_desk_settings
+from bot.settings import DeskSettings, load_desk_settings, load_limit_settings
 from connectors.agent_desk import assist
 from connectors.agent_desk.canned import CANNED_REPLIES, DISPOSITIONS
 from connectors.agent_desk.hours import within_hours
 from connectors.agent_desk.hub import DeskHub, get_hub, watch_waiting
-from connectors.agent_desk.store import PRIORITIES, Agent
+from connectors.agent_desk.store import PRIORITIES, Agent, queue_of
+from connectors.agent_desk.throttle import LoginThrottle
+from connectors.limits import client_address
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_TEXT = 2000
-MAX_FAILED_LOGINS = 5
-LOCKOUT_S = 300
+MAX_CREDENTIAL_CHARS = 256
 PRIORITY_NAMES = {value: key for key, value in PRIORITIES.items()}
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: Optional[Dict[str, str]] = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class AgentSocket:
+    """A connected console: whose it is and which session (hashed token) it rides on."""
+
+    username: str
+    token_hash: str
 
 
 def _json_body(request: Request) -> Dict[str, Any]:
@@ -77,19 +89,54 @@ class AgentDeskInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "AgentDeskInput":
-        return cls(load_desk_settings())
+        """The action server's shared secret comes from credentials.yml (`service_token`)."""
+        return cls(load_desk_settings(), service_token=str((credentials or {}).get("service_token") or ""))
 
-    def __init__(self, settings: DeskSettings, hub: Optional[DeskHub] = None) -> None:
+    def __init__(self, settings: DeskSettings, hub: Optional[DeskHub] = None, service_token: str = "") -> None:
+        if service_token and len(service_token) < 32:
+            raise ValueError("the agent desk's service_token (DESK_SERVICE_TOKEN) must be at least 32 characters")
         self.settings = settings
+        self.service_token = service_token or settings.service_token
         self.hub = hub or get_hub()
         self.hub.store.session_ttl_s = settings.agent_session_ttl_s
-        self.online: Dict[str, str] = {}  # socket id -> agent username
-        self.failed_logins: Dict[str, list] = {}  # username -> times of recent failures
+        self.online: Dict[str, AgentSocket] = {}  # socket id -> its agent and session
+        self.throttle = LoginThrottle(settings.login_free_failures, settings.login_account_backoff_s,
+                                      settings.login_account_max_backoff_s, settings.login_address_backoff_s,
+                                      settings.login_address_max_backoff_s)
+        self.trust_forwarded = load_limit_settings().trust_forwarded_for
+        self.sio: Optional[AsyncServer] = None
 
-    def _locked_out(self, username: str) -> bool:
-        recent = [t for t in self.failed_logins.get(username, []) if t > time.time() - LOCKOUT_S]
-        self.failed_logins[username] = recent
-        return len(recent) >= MAX_FAILED_LOGINS
+    def online_agents(self) -> set:
+        return {s.username for s in self.online.values()}
+
+    async def drop_dead_sockets(self) -> None:
+        """Disconnect every console whose session ended (logout, expiry, password reset, disabled)."""
+        if not self.online or self.sio is None:
+            return
+        live = self.hub.store.live_sessions(s.token_hash for s in self.online.values())
+        for sid, socket in list(self.online.items()):
+            if socket.token_hash not in live:
+                await self._disconnect(sid)
+
+    async def drop_session(self, token_hash: str) -> None:
+        for sid, socket in list(self.online.items()):
+            if socket.token_hash == token_hash:
+                await self._disconnect(sid)
+
+    async def _disconnect(self, sid: str) -> None:
+        self.online.pop(sid, None)
+        if self.sio is not None:
+            await self.sio.emit("session_ended", {"reason": "signed_out"}, to=sid)
+            await self.sio.disconnect(sid)
+
+    async def recheck_sockets(self, interval_s: float) -> None:
+        """Expired sessions end even on a quiet desk."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.drop_dead_sockets()
+            except Exception:  # noqa: BLE001 - the check must survive a database hiccup
+                log.exception("agent socket re-check failed")
 
     def url_prefix(self) -> str:
         return "/"
@@ -102,23 +149,23 @@ class AgentDeskInput(InputChannel):
         return agent
 
     def _handoff(self, handoff_id: int, agent: Agent, must_own: bool = True) -> Dict[str, Any]:
+        """The handoff; with must_own, only its agent (or a supervisor) may touch it."""
         handoff = self.hub.store.get(handoff_id)
         if handoff is None:
             raise ApiError(404, f"no handoff {handoff_id}")
         if must_own and handoff["agent"] != agent.username and not agent.is_supervisor:
-            raise ApiError(403, "this conversation belongs to another agent")
+            raise ApiError(403, "this conversation is not assigned to you")
         return handoff
 
     def _summary(self, handoff: Dict[str, Any]) -> Dict[str, Any]:
         now = time.time()
         return {"id": handoff["id"], "channel": handoff["channel"], "reason": handoff["reason"],
                 "priority": PRIORITY_NAMES.get(handoff["priority"], "normal"), "status": handoff["status"],
-                "agent": handoff["agent"], "waiting_s": round(now - handoff["created_at"]),
-                "authenticated": bool(handoff["customer_id"]),
-                "sender": mask_text(handoff["sender_id"])[:12]}
+                "queue": queue_of(handoff), "agent": handoff["agent"], "waiting_s": round(now - handoff["created_at"]),
+                "authenticated": bool(handoff["customer_id"])}
 
     def expected_wait_s(self, position: int) -> float:
-        agents_online = max(len(set(self.online.values())), 1)
+        agents_online = max(len(self.online_agents()), 1)
         return round(position * self.settings.avg_handle_s / agents_online)
 
     async def route_waiting(self) -> None:
@@ -126,9 +173,10 @@ class AgentDeskInput(InputChannel):
         if self.settings.routing != "least_busy":
             return
         for handoff in self.hub.store.waiting():
-            agent = self.hub.store.least_busy(self.online.values(), self.settings.max_active_per_agent)
+            agent = self.hub.store.least_busy(self.online_agents(), self.settings.max_active_per_agent,
+                                              queue_of(handoff))
             if agent is None:
-                return
+                continue  # nobody of this queue has room; the next handoff may be another queue's
             if self.hub.store.accept(handoff["id"], agent):
                 await self.hub.push("assigned", {"handoff_id": handoff["id"]}, f"agent:{agent}")
                 await self.hub.accepted(handoff, agent)
@@ -155,13 +203,17 @@ class AgentDeskInput(InputChannel):
     # --- blueprint ------------------------------------------------------------------------
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        self.sio = sio
         desk = SocketBlueprint(sio, "/agent/socket.io", "agent_desk", __name__)
         hub = self.hub
 
         async def push(event: str, data: Any, room: Optional[str]) -> None:
-            await sio.emit(event, data, room=room or "agents")
-            if room and room.startswith("agent:"):
-                await sio.emit(event, data, room="supervisors")
+            """Consoles whose session ended are dropped first: they receive nothing more."""
+            await self.drop_dead_sockets()
+            if room and room.startswith(("agent:", "queue:")):
+                await sio.emit(event, data, to=[room, "supervisors"])  # one copy each, even for a supervisor owner
+            else:
+                await sio.emit(event, data, to=room or "agents")
 
         hub.agent_push = push
 
@@ -180,6 +232,7 @@ class AgentDeskInput(InputChannel):
         async def started(app: Any, _loop: Any) -> None:
             hub.rasa_agent = app.ctx.agent
             app.add_task(watch_waiting(hub, self.settings.max_wait_s, self._leave_message))
+            app.add_task(self.recheck_sockets(self.settings.socket_recheck_s))
 
         def route(path: str, methods: list[str]):
             def wrap(handler: Callable[..., Awaitable[HTTPResponse]]):
@@ -187,7 +240,7 @@ class AgentDeskInput(InputChannel):
                     try:
                         return await handler(request, *args, **kwargs)
                     except ApiError as exc:
-                        return response.json({"error": exc.message}, status=exc.status)
+                        return response.json({"error": exc.message}, status=exc.status, headers=exc.headers)
                 desk.add_route(guarded, path, methods=methods, name=handler.__name__)
                 return handler
             return wrap
@@ -204,35 +257,45 @@ class AgentDeskInput(InputChannel):
         async def login(request: Request) -> HTTPResponse:
             body = _json_body(request)
             username, password = body.get("username"), body.get("password")
-            if not isinstance(username, str) or not isinstance(password, str):
+            if not isinstance(username, str) or not isinstance(password, str) \
+                    or len(username) > MAX_CREDENTIAL_CHARS or len(password) > MAX_CREDENTIAL_CHARS:
                 raise ApiError(400, "send {\"username\": ..., \"password\": ...}")
-            if self._locked_out(username):
-                raise ApiError(429, f"too many failed logins; try again in {LOCKOUT_S // 60} minutes")
-            token = hub.store.login(username, password)
+            address = client_address(request, self.trust_forwarded)
+            wait = self.throttle.retry_after(username, address)
+            if wait:
+                raise ApiError(429, f"too many failed logins; try again in {wait} seconds",
+                               {"Retry-After": str(wait)})
+            # scrypt (~50 ms) off the event loop, so logins never stall customers' conversations
+            token = await asyncio.get_running_loop().run_in_executor(None, hub.store.login, username, password)
             if not token:
-                self.failed_logins.setdefault(username, []).append(time.time())
+                self.throttle.failed(username, address)
                 raise ApiError(401, "wrong username or password")
-            self.failed_logins.pop(username, None)
+            self.throttle.succeeded(username, address)
             agent = hub.store.agent_for(token)
             return response.json({"token": token, "username": agent.username, "role": agent.role,
+                                  "display_name": agent.display_name,
                                   "expires_in": int(self.settings.agent_session_ttl_s)})
 
         @route("/agent/api/logout", ["POST"])
         async def logout(request: Request) -> HTTPResponse:
             self._agent(request)
-            hub.store.logout(_bearer(request))
+            token = _bearer(request)
+            hub.store.logout(token)
+            await self.drop_session(hashlib.sha256(token.encode("utf-8")).hexdigest())  # its live feed ends now
             return response.json({"ok": True})
 
         @route("/agent/api/me", ["GET"])
         async def me(request: Request) -> HTTPResponse:
             agent = self._agent(request)
-            return response.json({"username": agent.username, "role": agent.role, "canned": CANNED_REPLIES,
+            return response.json({"username": agent.username, "role": agent.role, "display_name": agent.display_name,
+                                  "queues": list(agent.queues), "canned": CANNED_REPLIES,
                                   "dispositions": DISPOSITIONS})
 
         @route("/agent/api/queue", ["GET"])
         async def queue(request: Request) -> HTTPResponse:
             agent = self._agent(request)
-            waiting = [{**self._summary(h), "position": i} for i, h in enumerate(hub.store.waiting(), start=1)]
+            waiting = [{**self._summary(h), "position": i} for i, h in enumerate(hub.store.waiting(), start=1)
+                       if agent.serves(queue_of(h))]  # previews only of the agent's own queues
             mine = [self._summary(h) for h in hub.store.active(agent.username)]
             result = {"waiting": waiting, "mine": mine}
             if agent.is_supervisor:
@@ -245,9 +308,7 @@ class AgentDeskInput(InputChannel):
         @route("/agent/api/handoffs/<handoff_id:int>", ["GET"])
         async def detail(request: Request, handoff_id: int) -> HTTPResponse:
             agent = self._agent(request)
-            handoff = self._handoff(handoff_id, agent, must_own=False)
-            if handoff["status"] == "active" and handoff["agent"] != agent.username and not agent.is_supervisor:
-                raise ApiError(403, "this conversation belongs to another agent")
+            handoff = self._handoff(handoff_id, agent)  # only the assigned agent (or a supervisor) reads it
             events = await hub.transcript(handoff["sender_id"])
             slots = await hub.slots(handoff["sender_id"])
             return response.json({"handoff": self._summary(handoff),
@@ -259,6 +320,8 @@ class AgentDeskInput(InputChannel):
         async def accept(request: Request, handoff_id: int) -> HTTPResponse:
             agent = self._agent(request)
             handoff = self._handoff(handoff_id, agent, must_own=False)
+            if not agent.serves(queue_of(handoff)):
+                raise ApiError(403, "this conversation waits in a queue you do not serve")
             if not hub.store.accept(handoff_id, agent.username):
                 raise ApiError(409, "already taken by another agent or no longer waiting")
             await hub.accepted(handoff, agent.username)
@@ -271,13 +334,13 @@ class AgentDeskInput(InputChannel):
             if handoff["status"] != "active":
                 raise ApiError(409, "the conversation is not with an agent any more")
             text = _text_field(_json_body(request), "text")
-            await hub.say(handoff, text, agent=agent.username)
+            await hub.say(handoff, text, agent=agent)
             return response.json({"sent": True})
 
         @route("/agent/api/handoffs/<handoff_id:int>/typing", ["POST"])
         async def typing(request: Request, handoff_id: int) -> HTTPResponse:
             agent = self._agent(request)
-            await hub.typing(self._handoff(handoff_id, agent), agent.username)
+            await hub.typing(self._handoff(handoff_id, agent), agent)
             return response.json({"ok": True})
 
         @route("/agent/api/handoffs/<handoff_id:int>/notes", ["POST"])
@@ -295,7 +358,7 @@ class AgentDeskInput(InputChannel):
             owner = None if agent.is_supervisor else agent.username
             if not hub.store.transfer(handoff_id, owner, target):
                 raise ApiError(409, f"cannot transfer to {target!r}: unknown agent or conversation not active")
-            await hub.say(handoff, f"已为您转接人工客服 {target}。", notice=True)
+            await hub.say(handoff, f"已为您转接人工客服 {hub.store.display_name(target)}。", notice=True)
             await push("queue_changed", {}, "agents")
             return response.json({"transferred": True})
 
@@ -309,7 +372,7 @@ class AgentDeskInput(InputChannel):
                 hub.store.accept(handoff_id, agent.username)
             elif not hub.store.transfer(handoff_id, None, agent.username):
                 raise ApiError(409, "the conversation is not open")
-            await hub.say(handoff, f"主管 {agent.username} 已接入本次对话。", notice=True)
+            await hub.say(handoff, f"主管 {agent.display_name} 已接入本次对话。", notice=True)
             await push("queue_changed", {}, "agents")
             return response.json({"taken_over": True})
 
@@ -319,7 +382,7 @@ class AgentDeskInput(InputChannel):
             agent = self._agent(request)
             if not agent.is_supervisor:
                 raise ApiError(403, "only supervisors can take over conversations")
-            handoff = await hub.take_over(_text_field(_json_body(request), "sender_id", 128), agent.username)
+            handoff = await hub.take_over(_text_field(_json_body(request), "sender_id", 128), agent)
             if handoff is None:
                 raise ApiError(404, "no recent conversation with that sender_id")
             return response.json({"taken_over": True, "handoff_id": handoff["id"]})
@@ -352,7 +415,7 @@ class AgentDeskInput(InputChannel):
         @route("/agent/internal/handoff", ["POST"])
         async def internal_handoff(request: Request) -> HTTPResponse:
             token = _bearer(request) or ""
-            if not hmac.compare_digest(token.encode(), self.settings.service_token.encode()):
+            if not hmac.compare_digest(token.encode(), self.service_token.encode()):
                 raise ApiError(401, "service token required")
             body = _json_body(request)
             sender_id = _text_field(body, "sender_id", 128)
@@ -379,16 +442,29 @@ class AgentDeskInput(InputChannel):
 
         @sio.on("connect")
         async def connect(sid: str, environ: Dict, auth: Optional[Dict] = None) -> bool:
-            agent = hub.store.agent_for(auth.get("token") if isinstance(auth, dict) else None)
+            token = auth.get("token") if isinstance(auth, dict) else None
+            agent = hub.store.agent_for(token)
             if agent is None:
                 return False  # no anonymous access to agent events
-            self.online[sid] = agent.username
-            await sio.enter_room(sid, "agents")
+            self.online[sid] = AgentSocket(agent.username, hashlib.sha256(token.encode("utf-8")).hexdigest())
+            await sio.enter_room(sid, "agents")  # data-free notices only (queue_changed)
             await sio.enter_room(sid, f"agent:{agent.username}")
             if agent.is_supervisor:
                 await sio.enter_room(sid, "supervisors")
+            else:
+                for name in agent.queues:
+                    await sio.enter_room(sid, f"queue:{name}")
             asyncio.ensure_future(self.route_waiting())
             return True
+
+        @sio.on("*")
+        async def any_event(event: str, sid: str, *_: Any) -> Dict[str, bool]:
+            """Every event from a console re-checks its session first."""
+            socket = self.online.get(sid)
+            if socket is None or hub.store.agent_for_hash(socket.token_hash) is None:
+                await self._disconnect(sid)
+                return {"ok": False}
+            return {"ok": True}
 
         @sio.on("disconnect")
         async def disconnect(sid: str, *_: Any) -> None:

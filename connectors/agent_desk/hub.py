@@ -3,7 +3,10 @@
 Channels register how to reach a customer (`register_channel`); the desk's HTTP and
 socket.io handlers call the hub. While a human has a conversation, Rasa keeps logging
 the customer's messages but predicts nothing (ConversationPaused); every agent message is
-written to the tracker as a bot utterance with `metadata.agent`, so the transcript is whole.
+written to the tracker as a bot utterance with `metadata.agent` (the display name customers
+see) and `metadata.agent_id` (the login, shown only to agents), so the transcript is whole.
+The conversation id is opaque here ("rest:…", "webchat:…", "wechat:…"): deliveries go through
+the channel recorded on the handoff.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed
 
 from bot.banking.masking import mask_text
-from connectors.agent_desk.store import DeskStore
+from connectors.agent_desk.store import Agent, DeskStore, queue_of
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +74,8 @@ class DeskHub:
         handoff = self.store.open_handoff_of(sender_id)
         if not handoff:
             return
-        payload = {"handoff_id": handoff["id"], "text": text, "at": time.time()}
+        # masked like transcripts; to the owner (or, while waiting, the handoff's queue) and supervisors only
+        payload = {"handoff_id": handoff["id"], "text": mask_text(text), "at": time.time()}
         await self.push("customer_message", payload, room=_room_of(handoff))
         if handoff["status"] == "active" and self.assist_hook is not None:
             asyncio.create_task(self.assist_hook(handoff["id"], text))
@@ -90,19 +94,19 @@ class DeskHub:
         return [dict(c) for c in reversed(self.recent.values())
                 if c["at"] >= cutoff and c["sender_id"] not in with_humans]
 
-    async def take_over(self, sender_id: str, supervisor: str) -> Optional[Dict[str, Any]]:
+    async def take_over(self, sender_id: str, supervisor: Agent) -> Optional[Dict[str, Any]]:
         """A supervisor takes a conversation from the bot: it is paused and handed to them."""
         known = self.recent.get(sender_id)
         if known is None:
             return None
         handoff = self.store.enqueue(sender_id, known["channel"], "supervisor", "high", None, {})
         if handoff["status"] == "waiting":
-            self.store.accept(handoff["id"], supervisor)
+            self.store.accept(handoff["id"], supervisor.username)
         else:
-            self.store.transfer(handoff["id"], None, supervisor)
+            self.store.transfer(handoff["id"], None, supervisor.username)
         await self._append(sender_id, ConversationPaused())
         handoff = self.store.get(handoff["id"])
-        await self.say(handoff, f"主管 {supervisor} 已接入本次对话。", notice=True)
+        await self.say(handoff, f"主管 {supervisor.display_name} 已接入本次对话。", notice=True)
         await self.push("queue_changed", {})
         return handoff
 
@@ -112,24 +116,31 @@ class DeskHub:
             await self.push("customer_typing", {"handoff_id": handoff["id"]}, room=_room_of(handoff))
 
     # --- agent side -----------------------------------------------------------------------
-    async def say(self, handoff: Dict[str, Any], text: str, agent: Optional[str] = None,
+    async def say(self, handoff: Dict[str, Any], text: str, agent: Optional[Agent] = None,
                   notice: bool = False) -> None:
-        """Send text to the customer on their channel and record it in the tracker."""
-        metadata = {"agent": agent} if agent else {"desk_notice": True}
+        """Send text to the customer on their channel and record it in the tracker.
+
+        Customers' channels get the agent's display name only; the login stays in the tracker's
+        `metadata.agent_id`, which only the agent console renders.
+        """
+        metadata = ({"agent": agent.display_name, "agent_id": agent.username} if agent
+                    else {"desk_notice": True})
         await self._append(handoff["sender_id"], BotUttered(text=text, metadata=metadata))
         channel = self.channels.get(handoff["channel"])
         if channel is None:
             log.warning("no live channel %r to deliver to; message kept in the transcript", handoff["channel"])
             return
-        await channel.deliver(handoff["sender_id"], {"text": text, "agent": agent, "notice": notice})
+        await channel.deliver(handoff["sender_id"], {"text": text, "agent": agent.display_name if agent else None,
+                                                     "notice": notice})
 
-    async def typing(self, handoff: Dict[str, Any], agent: str) -> None:
+    async def typing(self, handoff: Dict[str, Any], agent: Agent) -> None:
         channel = self.channels.get(handoff["channel"])
         if channel:
-            await channel.deliver(handoff["sender_id"], {"typing": True, "agent": agent})
+            await channel.deliver(handoff["sender_id"], {"typing": True, "agent": agent.display_name})
 
-    async def accepted(self, handoff: Dict[str, Any], agent: str) -> None:
-        await self.say(handoff, f"人工客服 {agent} 已接入，请问有什么可以帮您？", notice=True)
+    async def accepted(self, handoff: Dict[str, Any], username: str) -> None:
+        name = self.store.display_name(username)
+        await self.say(handoff, f"人工客服 {name} 已接入，请问有什么可以帮您？", notice=True)
         await self.push("queue_changed", {})
 
     async def resume_bot(self, handoff: Dict[str, Any], csat: bool) -> None:
@@ -169,7 +180,8 @@ class DeskHub:
 
 
 def _room_of(handoff: Dict[str, Any]) -> str:
-    return f"agent:{handoff['agent']}" if handoff.get("agent") else "agents"
+    """Who may read a handoff's live events: its agent, or (while waiting) its queue's agents."""
+    return f"agent:{handoff['agent']}" if handoff.get("agent") else f"queue:{queue_of(handoff)}"
 
 
 _HUB: Optional[DeskHub] = None

@@ -22,6 +22,11 @@ def hash_password(password: str) -> str:
     return f"scrypt${N}${R}${P}${_b64(salt)}${_b64(digest)}"
 
 
+# Unknown or disabled accounts are checked against this (random salt and digest, same cost), so a
+# failed login takes one scrypt whether or not the username exists: timing tells nothing.
+DUMMY_HASH = f"scrypt${N}${R}${P}${_b64(os.urandom(16))}${_b64(os.urandom(32))}"
+
+
 def verify_password(password: str, stored: str) -> bool:
     try:
         scheme, n, r, p, salt, digest = stored.split("$")

@@ -7,20 +7,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
-from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table, Text, and_, select, update
+from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table, Text, and_, inspect, select, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from connectors.agent_desk.passwords import hash_password, verify_password
+from connectors.agent_desk.passwords import DUMMY_HASH, hash_password, verify_password
 from connectors.store import default_engine, metadata
 
+log = logging.getLogger(__name__)
 ROLES = ("agent", "supervisor")
 PRIORITIES = {"urgent": 0, "high": 1, "normal": 2}
 OPEN_STATES = ("waiting", "active")
+# Waiting-queue previews go only to agents of the handoff's queue (supervisors see every queue).
+QUEUES = ("general", "complaint", "fraud")
+DEFAULT_QUEUES = ("general",)
+DISPLAY_PREFIX = "客服"
 
 agents = Table(
     "desk_agents", metadata,
@@ -28,7 +35,12 @@ agents = Table(
     Column("password_hash", String(200), nullable=False),
     Column("role", String(16), nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("display_name", String(64)),  # what customers see; never the login name
+    Column("queues", String(200)),  # comma-separated QUEUES this agent serves
+    Column("disabled", Integer, nullable=False, default=0, server_default="0"),
 )
+# Columns added after the first release: created on an existing database by DeskStore.
+_ADDED_COLUMNS = {"display_name": "VARCHAR(64)", "queues": "VARCHAR(200)", "disabled": "INTEGER NOT NULL DEFAULT 0"}
 agent_sessions = Table(
     "desk_sessions", metadata,
     Column("token_hash", String(64), primary_key=True),
@@ -66,14 +78,52 @@ notes = Table(
 class Agent:
     username: str
     role: str
+    display_name: str = ""
+    queues: tuple = DEFAULT_QUEUES
 
     @property
     def is_supervisor(self) -> bool:
         return self.role == "supervisor"
 
+    def serves(self, queue: str) -> bool:
+        return self.is_supervisor or queue in self.queues
+
+
+def queue_of(handoff: Dict[str, Any]) -> str:
+    """Which queue a handoff waits in: fraud (and anything urgent), complaints, everything else."""
+    if handoff.get("reason") == "fraud_report" or handoff.get("priority") == PRIORITIES["urgent"]:
+        return "fraud"
+    return "complaint" if handoff.get("reason") == "complaint" else "general"
+
+
+def parse_queues(value: Optional[str]) -> tuple:
+    """'general,fraud' -> ('general', 'fraud'); unknown names are refused, empty means the default."""
+    names = tuple(dict.fromkeys(q.strip() for q in (value or "").split(",") if q.strip()))
+    unknown = [q for q in names if q not in QUEUES]
+    if unknown:
+        raise ValueError(f"unknown queue(s) {', '.join(unknown)}; queues are {', '.join(QUEUES)}")
+    return names or DEFAULT_QUEUES
+
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _agent_of(row: Any) -> Agent:
+    return Agent(row.username, row.role, row.display_name or DISPLAY_PREFIX,
+                 parse_queues(row.queues) if row.queues else DEFAULT_QUEUES)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Databases made before display names, queues and disabling get the new columns."""
+    present = {c["name"] for c in inspect(engine).get_columns("desk_agents")}
+    for name, ddl in _ADDED_COLUMNS.items():
+        if name not in present:
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f"ALTER TABLE desk_agents ADD COLUMN {name} {ddl}"))
+            except SQLAlchemyError:  # another process added it first
+                log.info("desk_agents.%s already added", name)
 
 
 class DeskStore:
@@ -81,24 +131,80 @@ class DeskStore:
         self.engine = engine or default_engine()
         self.session_ttl_s = session_ttl_s
         metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
+        self._name_unnamed_agents()
+
+    def _name_unnamed_agents(self) -> None:
+        """Agents created before display names existed get a work number now."""
+        with self.engine.begin() as conn:
+            for (username,) in conn.execute(select(agents.c.username).where(agents.c.display_name.is_(None))).all():
+                conn.execute(update(agents).where(agents.c.username == username)
+                             .values(display_name=self._next_display_name(conn)))
 
     # --- agents and sessions --------------------------------------------------------------
-    def add_agent(self, username: str, password: str, role: str = "agent") -> None:
+    def add_agent(self, username: str, password: str, role: str = "agent", display_name: Optional[str] = None,
+                  queues: Optional[Sequence[str]] = None) -> None:
+        """Create an agent, or update an existing one (a new password revokes its sessions)."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        queue_text = ",".join(parse_queues(",".join(queues))) if queues is not None else None
         hashed = hash_password(password)
         with self.engine.begin() as conn:
             if conn.execute(select(agents.c.username).where(agents.c.username == username)).first():
-                conn.execute(update(agents).where(agents.c.username == username)
-                             .values(password_hash=hashed, role=role))
+                values: Dict[str, Any] = {"password_hash": hashed, "role": role}
+                if display_name:
+                    values["display_name"] = display_name
+                if queue_text is not None:
+                    values["queues"] = queue_text
+                conn.execute(update(agents).where(agents.c.username == username).values(**values))
+                conn.execute(agent_sessions.delete().where(agent_sessions.c.username == username))
             else:
-                conn.execute(agents.insert().values(username=username, password_hash=hashed, role=role,
-                                                    created_at=time.time()))
+                conn.execute(agents.insert().values(
+                    username=username, password_hash=hashed, role=role, created_at=time.time(), disabled=0,
+                    display_name=display_name or self._next_display_name(conn),
+                    queues=queue_text or ",".join(DEFAULT_QUEUES)))
+
+    @staticmethod
+    def _next_display_name(conn: Any) -> str:
+        """客服1001, 客服1002, …: a work number for customers, unrelated to the login name."""
+        taken = {r[0] for r in conn.execute(select(agents.c.display_name)) if r[0]}
+        number = 1001 + len(taken)
+        while f"{DISPLAY_PREFIX}{number}" in taken:
+            number += 1
+        return f"{DISPLAY_PREFIX}{number}"
+
+    def reset_password(self, username: str, password: str) -> bool:
+        """New password; every session of the agent ends (sockets drop at their next check)."""
+        hashed = hash_password(password)
+        with self.engine.begin() as conn:
+            if conn.execute(update(agents).where(agents.c.username == username)
+                            .values(password_hash=hashed)).rowcount != 1:
+                return False
+            conn.execute(agent_sessions.delete().where(agent_sessions.c.username == username))
+        return True
+
+    def set_disabled(self, username: str, disabled: bool) -> bool:
+        """A disabled agent cannot log in and loses every session at once."""
+        with self.engine.begin() as conn:
+            if conn.execute(update(agents).where(agents.c.username == username)
+                            .values(disabled=int(disabled))).rowcount != 1:
+                return False
+            if disabled:
+                conn.execute(agent_sessions.delete().where(agent_sessions.c.username == username))
+        return True
+
+    def revoke_sessions(self, username: str) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(agent_sessions.delete().where(agent_sessions.c.username == username)).rowcount
 
     def login(self, username: str, password: str) -> Optional[str]:
+        """A session token, or None. Unknown and disabled accounts cost the same one scrypt as a wrong password."""
         with self.engine.begin() as conn:
-            row = conn.execute(select(agents.c.password_hash).where(agents.c.username == username)).first()
-            if row is None or not verify_password(password, row[0]):
+            row = conn.execute(select(agents.c.password_hash, agents.c.disabled)
+                               .where(agents.c.username == username)).first()
+            stored = row[0] if row is not None else DUMMY_HASH
+            correct = verify_password(password, stored)
+            if row is None or row[1] or not correct:
                 return None
             token = secrets.token_urlsafe(32)
             conn.execute(agent_sessions.insert().values(token_hash=_token_hash(token), username=username,
@@ -108,12 +214,40 @@ class DeskStore:
     def agent_for(self, token: Any) -> Optional[Agent]:
         if not isinstance(token, str) or not 20 <= len(token) <= 200:
             return None
+        return self.agent_for_hash(_token_hash(token))
+
+    def agent_for_hash(self, token_hash: str) -> Optional[Agent]:
+        """The agent of a live session (not expired, not revoked, agent not disabled)."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(agents.c.username, agents.c.role)
+            row = conn.execute(select(agents.c.username, agents.c.role, agents.c.display_name, agents.c.queues)
                                .select_from(agent_sessions.join(agents))
-                               .where(and_(agent_sessions.c.token_hash == _token_hash(token),
-                                           agent_sessions.c.expires_at > time.time()))).first()
-        return Agent(row[0], row[1]) if row else None
+                               .where(and_(agent_sessions.c.token_hash == token_hash,
+                                           agent_sessions.c.expires_at > time.time(),
+                                           agents.c.disabled == 0))).first()
+        return _agent_of(row) if row else None
+
+    def live_sessions(self, token_hashes: Iterable[str]) -> set:
+        """Which of these sessions are still valid (one query for every connected socket)."""
+        wanted = list(set(token_hashes))
+        if not wanted:
+            return set()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(agent_sessions.c.token_hash).select_from(agent_sessions.join(agents))
+                                .where(and_(agent_sessions.c.token_hash.in_(wanted),
+                                            agent_sessions.c.expires_at > time.time(),
+                                            agents.c.disabled == 0)))
+            return {r[0] for r in rows}
+
+    def get_agent(self, username: str) -> Optional[Agent]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(agents.c.username, agents.c.role, agents.c.display_name, agents.c.queues)
+                               .where(agents.c.username == username)).first()
+        return _agent_of(row) if row else None
+
+    def display_name(self, username: str) -> str:
+        """The name customers see for an agent (a generic one if the agent is gone)."""
+        agent = self.get_agent(username)
+        return agent.display_name if agent else DISPLAY_PREFIX
 
     def logout(self, token: str) -> None:
         with self.engine.begin() as conn:
@@ -150,12 +284,13 @@ class DeskStore:
             handoff_id = result.inserted_primary_key[0]
         return self.get(handoff_id)
 
-    def waiting(self) -> List[Dict[str, Any]]:
-        """The queue: urgent first, then by waiting time."""
+    def waiting(self, agent: Optional[Agent] = None) -> List[Dict[str, Any]]:
+        """The queue: urgent first, then by waiting time; only `agent`'s queues when given."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(handoffs).where(handoffs.c.status == "waiting")
                                 .order_by(handoffs.c.priority, handoffs.c.created_at, handoffs.c.id)).mappings()
-            return [_decode(r) for r in rows]
+            found = [_decode(r) for r in rows]
+        return [h for h in found if agent is None or agent.serves(queue_of(h))]
 
     def active(self, agent: Optional[str] = None) -> List[Dict[str, Any]]:
         query = select(handoffs).where(handoffs.c.status == "active")
@@ -180,7 +315,8 @@ class DeskStore:
         if from_agent:
             condition = and_(condition, handoffs.c.agent == from_agent)
         with self.engine.begin() as conn:
-            if not conn.execute(select(agents.c.username).where(agents.c.username == to_agent)).first():
+            if not conn.execute(select(agents.c.username).where(and_(agents.c.username == to_agent,
+                                                                     agents.c.disabled == 0))).first():
                 return False
             return conn.execute(update(handoffs).where(condition).values(agent=to_agent)).rowcount == 1
 
@@ -219,10 +355,13 @@ class DeskStore:
                                 .where(notes.c.handoff_id == handoff_id).order_by(notes.c.id)).mappings()
             return [dict(r) for r in rows]
 
-    def least_busy(self, online: Iterable[str], max_active: int) -> Optional[str]:
-        """The online agent with the fewest active conversations, if one has room."""
+    def least_busy(self, online: Iterable[str], max_active: int, queue: Optional[str] = None) -> Optional[str]:
+        """The online agent serving `queue` with the fewest active conversations, if one has room."""
         load = self.load_by_agent()
-        candidates = sorted((load.get(name, 0), name) for name in set(online) if load.get(name, 0) < max_active)
+        names = set(online)
+        if queue is not None:
+            names = {name for name in names if (a := self.get_agent(name)) is not None and a.serves(queue)}
+        candidates = sorted((load.get(name, 0), name) for name in names if load.get(name, 0) < max_active)
         return candidates[0][1] if candidates else None
 
     def load_by_agent(self) -> Dict[str, int]:

@@ -18,7 +18,10 @@ def visible_turns(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
             turn: Dict[str, Any] = {"sender": "bot", "text": event.get("text") or ""}
             if data.get("buttons"):
                 turn["buttons"] = [{"title": b.get("title"), "payload": b.get("payload")} for b in data["buttons"]]
-            if (event.get("metadata") or {}).get("agent"):
-                turn["agent"] = event["metadata"]["agent"]
+            metadata = event.get("metadata") or {}
+            if metadata.get("agent"):
+                turn["agent"] = metadata["agent"]
+            elif metadata.get("desk_notice"):  # "人工客服 … 已接入" and the like: shown as notices
+                turn["notice"] = True
             turns.append(turn)
     return turns[-MAX_HISTORY:]

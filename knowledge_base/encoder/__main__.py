@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.settings import load_settings
+from knowledge_base.config import KBConfig
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from knowledge_base.encoder.build import ParityError, build
 
-    out = (args.out or load_settings().encoder_path).resolve()
+    out = (args.out or KBConfig.from_env().encoder_path).resolve()
     try:
         build(out, force=args.force)
     except ParityError as exc:

@@ -1,6 +1,7 @@
 """Plays WeChat's side of the webhook: signs (and in safe mode encrypts) pushes like WeChat does."""
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -13,9 +14,14 @@ from connectors.wechat.messages import encrypted_payload, parse_message
 from connectors.wechat.replies import SUCCESS
 
 
-def text_xml(openid: str, content: str, msg_id: str, msg_type: str = "text", extra: str = "") -> str:
+ACCOUNT = "gh_shili"
+
+
+def text_xml(openid: str, content: str, msg_id: str, msg_type: str = "text", extra: str = "",
+             to_user: str = ACCOUNT) -> str:
     field = "Recognition" if msg_type == "voice" else "Content"
-    return (f"<xml><ToUserName><![CDATA[gh_shili]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+    return (f"<xml><ToUserName><![CDATA[{to_user}]]></ToUserName>"
+            f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
             f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>"
             f"<{field}><![CDATA[{content}]]></{field}><MsgId>{msg_id}</MsgId>{extra}</xml>")
 
@@ -32,10 +38,13 @@ class WeChatPusher:
     token: str
     crypto: Optional[MessageCrypto] = None
 
-    def push(self, xml: str, timestamp: Optional[str] = None, forge: bool = False) -> requests.Response:
+    def push(self, xml: str, timestamp: Optional[str] = None, forge: bool = False,
+             nonce: Optional[str] = None) -> requests.Response:
         timestamp = timestamp or str(int(time.time()))
-        nonce = str(secrets.randbelow(10**9))
-        params = {"timestamp": timestamp, "nonce": nonce, "openid": "ignored",
+        nonce = nonce or str(secrets.randbelow(10**9))
+        sender = re.search(r"<FromUserName>(?:<!\[CDATA\[)?([^<\]]*)", xml)
+        # WeChat puts the follower's openid into the URL too; the channel must not rely on or log it.
+        params = {"timestamp": timestamp, "nonce": nonce, "openid": sender.group(1) if sender else "",
                   "signature": signature(self.token, timestamp, nonce)}
         body = xml
         if self.crypto:
@@ -46,6 +55,12 @@ class WeChatPusher:
             params["signature"] = "0" * 40
             params["msg_signature"] = "0" * 40
         return requests.post(self.url, params=params, data=body.encode("utf-8"), timeout=30)
+
+    @staticmethod
+    def replay(captured: requests.Response) -> requests.Response:
+        """Sends a captured request again, byte for byte (what an attacker on the path could do)."""
+        with requests.Session() as session:
+            return session.send(captured.request.copy(), timeout=30)
 
     def reply_text(self, response: requests.Response) -> Optional[str]:
         """The passive reply's text (decrypted and signature-checked in safe mode); None for "success"."""

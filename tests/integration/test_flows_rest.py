@@ -68,7 +68,7 @@ class Chat:
         return "\n".join(m.get("text", "") for m in self.say(text))
 
     def tracker(self) -> dict:
-        return self.servers.tracker(self.sender)
+        return self.servers.tracker(f"rest:{self.sender}")  # REST conversations are namespaced
 
 
 def test_account_data_needs_a_valid_login(servers):

@@ -15,6 +15,7 @@ from bot.serve import Servers
 from bot.train import ensure_model
 from knowledge_base.content import load_content
 from knowledge_base.index import build_index
+from tests.channels import environment
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
@@ -28,7 +29,9 @@ def servers(settings, tmp_path_factory):
     config = dataclasses.replace(settings, rasa_port=free_port(), action_port=free_port(),
                                  tracker_db_path=work / "tracker.db", index_dir=work / "index",
                                  kb_reload_interval_s=0.5)
-    with Servers(model=ensure_model(), settings=config, log_dir=work / "logs") as running:
+    # The live-swap test below asks as fast as it can from one address: lift the per-address limit.
+    with environment({"RATE_PER_ADDRESS_PER_MIN": "100000", "RATE_PER_ADDRESS_BURST": "10000"}), \
+            Servers(model=ensure_model(), settings=config, log_dir=work / "logs") as running:
         yield running
 
 
@@ -40,7 +43,7 @@ def _say(servers: Servers, sender: str, text: str) -> list[dict]:
 
 
 def _tracker(servers: Servers, sender: str) -> dict:
-    return servers.tracker(sender)
+    return servers.tracker(f"rest:{sender}")  # REST conversations are namespaced
 
 
 def _sender() -> str:
@@ -80,10 +83,24 @@ def test_greeting_and_out_of_scope_are_not_answered_from_the_kb(servers):
     assert _tracker(servers, sender)["slots"]["kb_answer_id"] is None
 
 
-@pytest.mark.parametrize("message", ["", "   ", "🙂" * 50, "转" * 10_000, "\x00\x1b[31m", "my 信用卡 καρτα ⚠️"])
+@pytest.mark.parametrize("message", ["🙂" * 50, "转" * 1_999, "\x00\x1b[31m", "my 信用卡 καρτα ⚠️"])
 def test_odd_messages_get_a_reply_not_an_error(servers, message):
     replies = _say(servers, _sender(), message)
     assert replies and all(r.get("text") for r in replies)
+
+
+@pytest.mark.parametrize("body,status,says", [
+    ({"sender": "a", "message": ""}, 400, "non-empty"),
+    ({"sender": "a", "message": "   "}, 400, "non-empty"),
+    ({"sender": "a", "message": "转" * 10_000}, 413, "longer than 2000"),
+    ({"sender": "", "message": "你好"}, 400, "sender"),
+    ({"sender": "a/b", "message": "你好"}, 400, "sender"),
+    ({"sender": "a", "message": "你好", "metadata": "x"}, 400, "metadata"),
+    (["not", "an", "object"], 400, "JSON object"),
+])
+def test_bad_requests_get_a_clear_error(servers, body, status, says):
+    response = requests.post(f"{servers.rasa_url}/webhooks/rest/webhook", json=body, timeout=30)
+    assert response.status_code == status and says in response.json()["error"]
 
 
 def test_malformed_requests_are_rejected_cleanly(servers):
@@ -112,7 +129,7 @@ def test_a_new_index_build_is_served_without_restart_or_failed_requests(servers,
     asker = threading.Thread(target=keep_asking)
     asker.start()
     try:
-        build_index(content, servers.settings.index_dir)
+        build_index(content, servers.settings.kb)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and (not replies or replies[-1] != marker):
             time.sleep(0.2)

@@ -11,14 +11,12 @@ from bot.actions.common import call_bank
 from bot.actions.products import ActionExchangeRate
 from bot.banking import errors
 from bot.banking.sandbox import SandboxBank
-from bot.identity import TOKEN_METADATA_KEY, issue_token
-
-SECRET = "actions-test-secret-" + "a" * 20
+from bot.identity import identity_metadata
 
 
 @pytest.fixture(autouse=True)
 def bank(tmp_path, monkeypatch):
-    monkeypatch.setenv("CUSTOMER_TOKEN_SECRET", SECRET)
+    monkeypatch.setenv("ASSISTANT_SECRETS_DIR", str(tmp_path / "secrets"))
     sandbox = SandboxBank(f"sqlite:///{tmp_path / 'bank.db'}", today=lambda: dt.date(2026, 11, 24))
     monkeypatch.setattr(common, "backend", lambda: sandbox)
     monkeypatch.setattr("bot.actions.accounts.backend", lambda: sandbox)
@@ -27,10 +25,11 @@ def bank(tmp_path, monkeypatch):
 
 
 def _tracker(text, customer=None, entities=()):
-    metadata = {TOKEN_METADATA_KEY: issue_token(customer, secret=SECRET)} if customer else {}
+    """A tracker whose newest user message was sealed by the REST channel for `customer`."""
+    metadata = identity_metadata(customer, "rest", "rest:s1", "m1")
     latest = {"text": text, "intent": {"name": "x"}, "entities": list(entities), "metadata": metadata}
-    events = [{"event": "user", "text": text, "metadata": metadata}]
-    return Tracker("s1", {}, latest, events, False, None, {}, "action_listen")
+    events = [{"event": "user", "text": text, "message_id": "m1", "metadata": metadata}]
+    return Tracker("rest:s1", {}, latest, events, False, None, {}, "action_listen")
 
 
 def _run(action, tracker):

@@ -135,3 +135,241 @@ def test_least_busy_picks_the_online_agent_with_room(store):
     assert store.least_busy(["li", "zhao"], max_active=3) == "zhao"  # qian is offline
     assert store.least_busy(["li"], max_active=1) is None  # li is full
     assert store.least_busy([], max_active=3) is None
+
+
+# --- issue 13: agents and personal data ------------------------------------------------------------
+import asyncio  # noqa: E402
+
+from sqlalchemy import text  # noqa: E402
+
+from bot.settings import load_desk_settings  # noqa: E402
+from connectors.agent_desk import passwords  # noqa: E402
+from connectors.agent_desk.channel import AgentDeskInput, AgentSocket  # noqa: E402
+from connectors.agent_desk.hub import DeskHub  # noqa: E402
+from connectors.agent_desk.store import queue_of  # noqa: E402
+from connectors.agent_desk.throttle import Backoff, LoginThrottle  # noqa: E402
+
+RAW_PII = ("110101199003074514", "13812345678", "6222021234567890123")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_customers_see_a_display_name_and_agents_the_login(store):
+    store.add_agent("li", PASSWORD)
+    store.add_agent("wang", PASSWORD, "supervisor", display_name="客服小王")
+    li, wang = store.agent_for(store.login("li", PASSWORD)), store.agent_for(store.login("wang", PASSWORD))
+    assert li.display_name.startswith("客服") and "li" not in li.display_name
+    assert wang.display_name == "客服小王" and wang.username == "wang"
+    store.add_agent("li", PASSWORD + "!")  # an update keeps the display name
+    assert store.get_agent("li").display_name == li.display_name
+
+
+def test_agent_messages_reach_customers_under_the_display_name(store):
+    store.add_agent("li_login", PASSWORD, display_name="客服1号")
+    hub, delivered = DeskHub(store), []
+
+    async def deliver(sender_id, payload):
+        delivered.append((sender_id, payload))
+
+    hub.register_channel("wechat", deliver, lambda: None)
+    handoff = store.enqueue("wechat:abc123", "wechat", "request_human", "normal", None, {})
+    store.accept(handoff["id"], "li_login")
+    agent = store.get_agent("li_login")
+    asyncio.run(hub.accepted(handoff, "li_login"))
+    asyncio.run(hub.say(handoff, "您好", agent=agent))
+    asyncio.run(hub.typing(handoff, agent))
+    assert [d[0] for d in delivered] == ["wechat:abc123"] * 3  # routed by the handoff's channel, id untouched
+    assert "li_login" not in str(delivered)
+    assert "人工客服 客服1号 已接入" in delivered[0][1]["text"] and delivered[1][1]["agent"] == "客服1号"
+
+
+def test_transcripts_show_agents_the_login_behind_the_display_name():
+    turns = masked_transcript([{"event": "bot", "text": "好的", "metadata": {"agent": "客服1号", "agent_id": "li"}}])
+    assert turns[0]["agent"] == "li" and turns[0]["display_name"] == "客服1号"
+
+
+def test_queues_decide_who_sees_a_waiting_customer(store):
+    store.add_agent("general_only", PASSWORD)
+    store.add_agent("fraud_desk", PASSWORD, queues=["fraud", "general"])
+    store.add_agent("chief", PASSWORD, "supervisor")
+    fraud = store.enqueue("s1", "webchat", "fraud_report", "urgent", None, {})
+    complaint = store.enqueue("s2", "webchat", "complaint", "high", None, {})
+    general = store.enqueue("s3", "webchat", "request_human", "normal", None, {})
+    assert [queue_of(h) for h in (fraud, complaint, general)] == ["fraud", "complaint", "general"]
+    seen = {name: [h["id"] for h in store.waiting(store.get_agent(name))] for name in ("general_only", "fraud_desk",
+                                                                                       "chief")}
+    assert seen == {"general_only": [general["id"]], "fraud_desk": [fraud["id"], general["id"]],
+                    "chief": [fraud["id"], complaint["id"], general["id"]]}
+    assert store.least_busy(["general_only"], 3, "fraud") is None
+    assert store.least_busy(["general_only", "fraud_desk"], 3, "fraud") == "fraud_desk"
+    with pytest.raises(ValueError, match="unknown queue"):
+        store.add_agent("x1", PASSWORD, queues=["vip"])
+
+
+def test_live_customer_messages_are_masked_and_go_only_to_who_may_read_them(store):
+    store.add_agent("li", PASSWORD)
+    hub, pushed = DeskHub(store), []
+
+    async def push(event, data, room):
+        pushed.append((event, data, room))
+
+    hub.agent_push = push
+    fraud = store.enqueue("webchat:f1", "webchat", "fraud_report", "urgent", None, {})
+    general = store.enqueue("webchat:g1", "webchat", "request_human", "normal", None, {})
+    store.accept(general["id"], "li")
+    message = f"身份证{RAW_PII[0]}，手机{RAW_PII[1]}，卡号{RAW_PII[2]}"
+    asyncio.run(hub.customer_message("webchat:f1", message, "webchat"))
+    asyncio.run(hub.customer_message("webchat:g1", message, "webchat"))
+    asyncio.run(hub.customer_message("webchat:nobody", message, "webchat"))  # no handoff: no push
+    assert [(e, d["handoff_id"], room) for e, d, room in pushed] == [
+        ("customer_message", fraud["id"], "queue:fraud"), ("customer_message", general["id"], "agent:li")]
+    for _, data, _ in pushed:
+        assert not any(raw in data["text"] for raw in RAW_PII) and "身份证" in data["text"]
+
+
+def test_password_reset_and_disabling_end_every_session(store):
+    store.add_agent("li", PASSWORD)
+    first, second = store.login("li", PASSWORD), store.login("li", PASSWORD)
+    assert store.reset_password("li", "a brand new passphrase") and not store.reset_password("ghost", PASSWORD)
+    assert store.agent_for(first) is None and store.agent_for(second) is None
+    assert store.login("li", PASSWORD) is None
+    token = store.login("li", "a brand new passphrase")
+    assert store.set_disabled("li", True)
+    assert store.agent_for(token) is None and store.live_sessions([]) == set()
+    assert store.login("li", "a brand new passphrase") is None  # disabled: refused even with the password
+    store.add_agent("zhao", PASSWORD)
+    handoff = store.enqueue("s1", "webchat", "request_human", "normal", None, {})
+    store.accept(handoff["id"], "zhao")
+    assert not store.transfer(handoff["id"], "zhao", "li")  # never to a disabled agent
+    assert store.set_disabled("li", False) and store.agent_for(store.login("li", "a brand new passphrase"))
+
+
+def test_every_failed_login_costs_one_scrypt_known_user_or_not(store, monkeypatch):
+    store.add_agent("li", PASSWORD)
+    store.add_agent("off", PASSWORD)
+    store.set_disabled("off", True)
+    calls = []
+    real = passwords.hashlib.scrypt
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["n"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(passwords.hashlib, "scrypt", counting)
+    for username, password in (("ghost", PASSWORD), ("li", "wrong password!"), ("off", PASSWORD), ("li", PASSWORD)):
+        calls.clear()
+        store.login(username, password)
+        assert calls == [passwords.N], username  # same work factor as a real hash
+
+
+def test_backoff_grows_and_is_forgotten():
+    clock = Clock()
+    backoff = Backoff(free=3, base_s=2, max_s=10, forget_s=100, clock=clock)
+    waits = []
+    for _ in range(6):
+        backoff.failed("k")
+        waits.append(backoff.retry_after("k"))
+        clock.now += waits[-1]
+    assert waits == [0, 0, 2, 4, 8, 10]  # grows, then capped
+    clock.now += 101
+    assert backoff.retry_after("k") == 0 and len(backoff) == 0
+
+
+def test_login_throttle_stops_the_guessers_address_not_the_agent():
+    clock = Clock()
+    throttle = LoginThrottle(free_failures=5, account_base_s=2, account_max_s=60, address_base_s=30,
+                             address_max_s=3600, clock=clock)
+    for _ in range(5):
+        assert throttle.retry_after("li", "6.6.6.6") == 0
+        throttle.failed("li", "6.6.6.6")
+    assert throttle.retry_after("li", "6.6.6.6") == 30  # the guesser waits long …
+    assert throttle.retry_after("zhao", "6.6.6.6") == 30  # … for every account
+    assert throttle.retry_after("li", "10.0.0.8") == 2  # the agent, elsewhere, only briefly
+    clock.now += 2
+    assert throttle.retry_after("li", "10.0.0.8") == 0
+    throttle.succeeded("li", "10.0.0.8")
+    for _ in range(6):  # guessing resumed from many addresses: the account backs off again …
+        throttle.failed("li", f"7.7.7.{clock.now}")
+        clock.now += 1
+    assert throttle.retry_after("li", "8.8.8.8") > 0
+    assert throttle.retry_after("li", "10.0.0.8") == 0  # … but not for the address the agent logged in from
+    clock.now += 31
+    throttle.failed("li", "6.6.6.6")
+    assert throttle.retry_after("zhao", "6.6.6.6") == 60  # the guesser's next wait doubles
+
+
+def test_login_throttle_memory_is_bounded():
+    throttle = LoginThrottle(max_keys=100)
+    for i in range(1000):
+        throttle.failed(f"user{i}", f"10.0.{i // 256}.{i % 256}")
+        throttle.succeeded(f"agent{i}", f"10.1.{i // 256}.{i % 256}")
+    assert len(throttle.accounts) <= 100 and len(throttle.addresses) <= 100 and len(throttle.known) <= 100
+
+
+class RecordingSocketServer:
+    """Stands in for python-socketio's server (a library, not ours): records what the desk does."""
+
+    def __init__(self) -> None:
+        self.events, self.disconnected = [], []
+
+    async def emit(self, event, data=None, to=None, **_):
+        self.events.append((event, to))
+
+    async def disconnect(self, sid):
+        self.disconnected.append(sid)
+
+
+def test_sockets_whose_session_ended_are_disconnected(store):
+    import hashlib
+
+    store.add_agent("li", PASSWORD)
+    store.add_agent("zhao", PASSWORD)
+    desk = AgentDeskInput(load_desk_settings(), DeskHub(store))
+    desk.sio = RecordingSocketServer()
+    tokens = {"sid-li": store.login("li", PASSWORD), "sid-zhao": store.login("zhao", PASSWORD)}
+    for sid, token in tokens.items():
+        desk.online[sid] = AgentSocket(sid[4:], hashlib.sha256(token.encode()).hexdigest())
+    asyncio.run(desk.drop_dead_sockets())
+    assert desk.sio.disconnected == []
+    store.logout(tokens["sid-li"])
+    asyncio.run(desk.drop_dead_sockets())
+    assert desk.sio.disconnected == ["sid-li"] and ("session_ended", "sid-li") in desk.sio.events
+    store.set_disabled("zhao", True)
+    asyncio.run(desk.drop_dead_sockets())
+    assert desk.sio.disconnected == ["sid-li", "sid-zhao"] and desk.online == {}
+
+
+def test_databases_from_before_display_names_are_upgraded(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}", future=True)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE desk_agents (username VARCHAR(64) PRIMARY KEY, password_hash VARCHAR(200) "
+                          "NOT NULL, role VARCHAR(16) NOT NULL, created_at FLOAT NOT NULL)"))
+        conn.execute(text("INSERT INTO desk_agents VALUES ('old_li', :h, 'agent', 0)"),
+                     {"h": hash_password(PASSWORD)})
+    store = DeskStore(engine)
+    agent = store.agent_for(store.login("old_li", PASSWORD))
+    assert agent.display_name.startswith("客服") and agent.queues == ("general",)
+
+
+def test_cli_resets_passwords_and_disables_agents(monkeypatch, db_url, capsys):
+    monkeypatch.setenv("CONNECTOR_DB_URL", db_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert cli.main(["add-agent", "li", "--display-name", "客服小李", "--queues", "general,fraud"]) == 0
+    store = DeskStore(create_engine(db_url, future=True))
+    agent = store.get_agent("li")
+    assert agent.display_name == "客服小李" and agent.queues == ("general", "fraud")
+    token = store.login("li", PASSWORD)
+    monkeypatch.setattr("sys.stdin", io.StringIO("another long passphrase\n"))
+    assert cli.main(["reset-password", "li"]) == 0
+    assert store.agent_for(token) is None and store.login("li", "another long passphrase")
+    assert cli.main(["disable-agent", "li"]) == 0 and store.login("li", "another long passphrase") is None
+    assert cli.main(["enable-agent", "li"]) == 0 and store.login("li", "another long passphrase")
+    assert cli.main(["disable-agent", "ghost"]) == 1 and "no agent" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["add-agent", "li", "--queues", "vip"])

@@ -16,3 +16,10 @@ def test_search_prints_json_hits(capsys, retriever):
     assert kb_main(["search", "转账多久到账", "-k", "2"]) == 0
     out = capsys.readouterr().out
     assert '"faq_id": "transfer.arrival_time"' in out
+
+
+def test_the_cli_reads_the_index_folder_from_the_environment(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "empty-index"))
+    assert kb_main(["search", "开户"]) == 1
+    err = capsys.readouterr().err
+    assert str(tmp_path / "empty-index") in err and "python -m knowledge_base build" in err

@@ -1,6 +1,7 @@
 """A new index build is picked up by a running retriever; a broken one is not."""
 import shutil
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -23,19 +24,23 @@ def _poll(live):
     return current
 
 
+def _config(settings, index_copy):
+    return replace(settings.kb, index_dir=index_copy, reload_interval_s=3600)
+
+
 def test_a_new_version_is_swapped_in_without_blocking(index_copy, settings):
-    live = LiveRetriever(index_copy, check_interval_s=3600)
+    live = LiveRetriever(_config(settings, index_copy))
     old = live.current
     content = load_content(settings.content_dir)
     content.entries = [e for e in content.entries if e.id != "credit_card.interest_free_period"]
-    new_version = build_index(content, index_copy)
+    new_version = build_index(content, _config(settings, index_copy))
     assert _poll(live) is old  # the request that noticed the change is served by the old index
     assert live.current.version_dir == new_version
     assert "credit_card.interest_free_period" not in {h.faq_id for h in live.current.search("免息期", k=5)}
 
 
-def test_a_broken_version_keeps_the_old_one_serving(index_copy):
-    live = LiveRetriever(index_copy, check_interval_s=3600)
+def test_a_broken_version_keeps_the_old_one_serving(index_copy, settings):
+    live = LiveRetriever(_config(settings, index_copy))
     old = live.current
     (index_copy / "v99999999-broken").mkdir()
     (index_copy / "v99999999-broken" / "manifest.json").write_text("{}")

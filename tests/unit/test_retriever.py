@@ -1,6 +1,7 @@
 """The retriever contract: search(text, k) -> hits best first with faq_id, score, question, answer."""
 import json
 import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -62,10 +63,11 @@ def test_missing_index_says_how_to_build_it(tmp_path):
 
 def test_rebuild_publishes_a_new_version_only_when_content_changes(index_copy, settings, tmp_path):
     content = load_content(settings.content_dir)
+    config = replace(settings.kb, index_dir=index_copy)
     before = (index_copy / CURRENT).read_text()
-    assert build_index(content, index_copy).name == before  # unchanged: kept
+    assert build_index(content, config).name == before  # unchanged: kept
 
     content.entries = content.entries[:3]
-    new_version = build_index(content, index_copy)
+    new_version = build_index(content, config)
     assert (index_copy / CURRENT).read_text() == new_version.name != before
     assert load_retriever(index_copy).manifest["entries"] == 3

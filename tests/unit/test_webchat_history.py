@@ -10,11 +10,13 @@ def test_only_visible_messages_are_restored_in_order():
         {"event": "user", "text": "/inform{\"city\": \"北京\"}"},  # a clicked button's payload, not typed text
         {"event": "slot", "name": "city", "value": "北京"},
         {"event": "bot", "text": "北京有2个网点", "metadata": {"agent": "王芳"}},
+        {"event": "bot", "text": "本次人工服务已结束。", "metadata": {"desk_notice": True}},
     ]
     assert visible_turns(events) == [
         {"sender": "user", "text": "附近网点"},
         {"sender": "bot", "text": "请问您在哪个城市？", "buttons": [{"title": "北京", "payload": "/inform"}]},
         {"sender": "bot", "text": "北京有2个网点", "agent": "王芳"},
+        {"sender": "bot", "text": "本次人工服务已结束。", "notice": True},
     ]
 
 

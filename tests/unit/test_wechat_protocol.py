@@ -191,3 +191,309 @@ def test_client_raises_on_a_wrong_app_secret(fake_api):
     client = CustomerServiceClient(fake_api.base_url, APP_ID, "wrong")
     with pytest.raises(WeChatApiError, match="40013"):
         asyncio.run(client.send_text("o1", "x"))
+
+
+# --- issue 13: identity, safe mode, replay window, bindings, limits ----------------------------------
+
+import dataclasses  # noqa: E402
+import time  # noqa: E402
+
+from sqlalchemy import create_engine  # noqa: E402
+
+from bot.identity import IDENTITY_METADATA_KEY, customer_from_user_event, issue_token  # noqa: E402
+from bot.settings import LimitSettings, load_channel_settings  # noqa: E402
+from connectors.agent_desk.hub import DeskHub  # noqa: E402
+from connectors.agent_desk.store import DeskStore  # noqa: E402
+from connectors.limits import ChannelLimits  # noqa: E402
+from connectors.wechat.binding import BIND_PURPOSE, BindingFlow  # noqa: E402
+from connectors.wechat.channel import RATE_LIMITED_TEXT, WeChatInput  # noqa: E402
+from connectors.wechat.config import WeChatSecrets, refusal  # noqa: E402
+from connectors.wechat.ids import conversation_id, local_id, mask_openid  # noqa: E402
+from connectors.wechat.replay import ReplayGuard, Verdict  # noqa: E402
+from connectors.wechat.store import OTHER, SAME, Bindings, ConversationMap, OnceKeys  # noqa: E402
+from tests.fakes.wechat_client import WeChatPusher, event_xml, text_xml  # noqa: E402
+from tests.fakes.wechat_local import BOT_ANSWER, LocalChannel  # noqa: E402
+
+CUSTOMER_SECRET = "unit-test-customer-secret-" + "u" * 10
+SECRETS = WeChatSecrets(TOKEN, APP_ID, "s3cret", AES_KEY)
+OPENID = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
+
+
+@pytest.fixture()
+def identity_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("CUSTOMER_TOKEN_SECRET", CUSTOMER_SECRET)
+    monkeypatch.setenv("ASSISTANT_SECRETS_DIR", str(tmp_path / "secrets"))
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://bank.example")
+    return tmp_path
+
+
+@pytest.fixture()
+def engine(identity_env):
+    return create_engine(f"sqlite:///{identity_env / 'connectors.db'}", future=True)
+
+
+def test_conversation_ids_are_namespaced_hashes_never_the_openid():
+    conv = conversation_id(APP_ID, OPENID)
+    assert conv == f"wechat:{local_id(APP_ID, OPENID)}" and len(conv) == len("wechat:") + 32
+    assert OPENID not in conv and conv == conversation_id(APP_ID, OPENID)
+    assert conv != conversation_id("wx_other_account00", OPENID)  # per official account
+    assert mask_openid(OPENID) == "o6_b***fL2M"
+
+
+def test_secrets_come_from_credentials_and_safe_mode_is_the_default():
+    assert WeChatSecrets.from_credentials(None) == WeChatSecrets()
+    plain = WeChatSecrets.from_credentials({"token": " t ", "app_id": "wx1", "app_secret": None,
+                                            "encoding_aes_key": ""})
+    assert (plain.token, plain.app_secret, plain.safe_mode) == ("t", "", False)
+    assert "WECHAT_TOKEN" in refusal(WeChatSecrets(), allow_plain_mode=True)
+    assert "WECHAT_ENCODING_AES_KEY" in refusal(plain, allow_plain_mode=False)
+    assert refusal(plain, allow_plain_mode=True) is None and refusal(SECRETS, allow_plain_mode=False) is None
+    assert "s3cret" not in repr(SECRETS) and AES_KEY not in repr(SECRETS)
+    with pytest.raises(ValueError, match="unquoted"):
+        WeChatSecrets.from_credentials({"token": "${WECHAT_TOKEN}"})
+
+
+def test_once_keys_are_single_use_until_they_expire_and_survive_a_new_store_object(engine):
+    now = [1000.0]
+    once = OnceKeys(engine, clock=lambda: now[0])
+    assert once.claim("ticket:abc", "used", 1100) is None
+    assert once.claim("ticket:abc", "used", 1100) == SAME and once.taken("ticket:abc")
+    restarted = OnceKeys(engine, clock=lambda: now[0])  # a restart or another replica
+    assert restarted.claim("ticket:abc", "other", 1100) == OTHER
+    now[0] = 1101.0
+    assert not restarted.taken("ticket:abc") and restarted.claim("ticket:abc", "used", 1200) is None
+
+
+def test_replay_guard_outlives_the_timestamp_window_and_a_restart(engine):
+    now = [10_000.0]
+    guard = ReplayGuard(OnceKeys(engine, clock=lambda: now[0]), window_s=300, clock=lambda: now[0])
+    assert guard.ttl_s >= 2 * 300  # a timestamp stays acceptable for up to 2 × window after first sight
+    assert guard.check("10000", "n1", "msg:1") is Verdict.NEW
+    assert guard.check("10000", "n1", "msg:1") is Verdict.RETRY  # byte-for-byte copy
+    assert guard.check("10001", "n2", "msg:1") is Verdict.RETRY  # WeChat's retry: new nonce, same MsgId
+    assert guard.check("10000", "n1", "msg:2") is Verdict.REPLAY  # captured signature, other body
+    now[0] += 599
+    after_restart = ReplayGuard(OnceKeys(engine, clock=lambda: now[0]), window_s=300, clock=lambda: now[0])
+    assert after_restart.check("10000", "n1", "msg:1") is Verdict.RETRY
+    assert after_restart.check("10000", "n1", "msg:3") is Verdict.REPLAY
+
+
+def test_bindings_expire_list_and_revoke_per_customer(engine):
+    now = [1_000_000.0]
+    bindings = Bindings(engine, clock=lambda: now[0])
+    first = bindings.bind("o_one", "C001", ttl_s=180 * 86400)
+    bindings.bind("o_two", "C001", ttl_s=180 * 86400)
+    bindings.bind("o_three", "C002", ttl_s=180 * 86400)
+    assert bindings.customer_of("o_one") == "C001"
+    assert {b.openid for b in bindings.of_customer("C001")} == {"o_one", "o_two"}
+    assert bindings.revoke("C002", first.binding_id) is None  # not C002's binding
+    assert bindings.revoke("C001", first.binding_id).openid == "o_one"
+    assert bindings.customer_of("o_one") is None
+    now[0] += 180 * 86400 + 1
+    assert bindings.customer_of("o_two") is None and bindings.of_customer("C001") == []
+    assert not bindings.unbind("o_two")  # expired: nothing left to unbind
+
+
+def _flow(engine, sent):
+    conversations = ConversationMap(engine)
+    conversations.remember(conversation_id(APP_ID, OPENID), OPENID)
+    return BindingFlow(Bindings(engine), conversations, OnceKeys(engine), 180 * 86400, "https://bank.example",
+                       lambda openid, text: sent.append((openid, text)))
+
+
+def test_binding_shows_the_account_needs_the_customer_and_spends_the_ticket_once(engine):
+    sent = []
+    flow = _flow(engine, sent)
+    link = flow.link_text(conversation_id(APP_ID, OPENID))
+    ticket = link.split("ticket=", 1)[1].split()[0]
+    claims = __import__("jwt").decode(ticket, options={"verify_signature": False})
+    assert OPENID not in link and OPENID not in str(claims)
+    status, preview = flow.preview(ticket)
+    assert status == 200 and preview["wechat_account"] == "o6_b***fL2M" and "确认" in preview["confirm_text"]
+    assert flow.preview("forged")[0] == 400
+    assert flow.confirm(ticket, "forged")[0] == 401  # a failed login does not burn the ticket
+    assert flow.confirm(ticket, issue_token("C001", purpose=BIND_PURPOSE))[0] == 401  # a ticket is no login
+    status, bound = flow.confirm(ticket, issue_token("C001"))
+    assert status == 200 and bound["bound"] and bound["wechat_account"] == "o6_b***fL2M"
+    assert OPENID not in str(bound)
+    assert flow.confirm(ticket, issue_token("C001"))[0] == 409  # reused ticket
+    assert flow.confirm(ticket, issue_token("C002"))[0] == 409
+    assert flow.preview(ticket)[0] == 409
+    assert sent and sent[0][0] == OPENID and "您的微信已绑定示例银行账户" in sent[0][1] and "如非本人操作请立即解绑" in sent[0][1]
+    status, listed = flow.list(issue_token("C001"))
+    assert status == 200 and [b["binding_id"] for b in listed["bindings"]] == [bound["binding_id"]]
+    assert flow.list("forged")[0] == 401 and flow.list(issue_token("C002"))[1]["bindings"] == []
+    assert flow.revoke(issue_token("C002"), bound["binding_id"])[0] == 404
+    assert flow.revoke(issue_token("C001"), bound["binding_id"]) == (200, {"revoked": True,
+                                                                           "binding_id": bound["binding_id"]})
+    assert flow.list(issue_token("C001"))[1]["bindings"] == [] and "解除" in sent[-1][1]
+
+
+# --- the channel over real HTTP, in-process (the Rasa agent replaced by a recorder) -------------------
+
+@pytest.fixture()
+def local(engine, fake_api):
+    started = []
+
+    def make(secrets_=SECRETS, allow_plain=False, account="gh_shili", limits=None, port=0) -> LocalChannel:
+        settings = dataclasses.replace(load_channel_settings(), wechat_account_id=account,
+                                       wechat_allow_plain_mode=allow_plain, wechat_api_base=fake_api.base_url)
+        channel = WeChatInput(secrets_, settings, engine=engine, hub=DeskHub(DeskStore(engine)),
+                              limits=limits)
+        started.append(LocalChannel(channel).start(port))
+        return started[-1]
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+def _pusher(server: LocalChannel, crypto=True) -> WeChatPusher:
+    return WeChatPusher(f"{server.base_url}/webhook", TOKEN,
+                        MessageCrypto(TOKEN, AES_KEY, APP_ID) if crypto else None)
+
+
+def test_plain_mode_is_refused_without_the_explicit_setting(local, caplog):
+    plain = WeChatSecrets(TOKEN, APP_ID, "s3cret", "")
+    server = local(plain)
+    response = _pusher(server, crypto=False).push(text_xml("o_x", "你好", "1"))
+    assert response.status_code == 503 and "WECHAT_ENCODING_AES_KEY" in response.text
+    assert server.received == [] and "safe mode required" in caplog.text
+    allowed = local(plain, allow_plain=True)
+    assert _pusher(allowed, crypto=False).reply_text(_pusher(allowed, crypto=False).push(
+        text_xml("o_x", "你好", "2"))) == BOT_ANSWER
+
+
+def test_wrong_to_user_name_is_refused(local):
+    server = local()
+    pusher = _pusher(server)
+    refused = pusher.push(text_xml("o_x", "查余额", "1", to_user="gh_someone_else"))
+    assert refused.status_code == 403 and server.received == []
+    assert pusher.reply_text(pusher.push(text_xml("o_x", "查余额", "2"))) == BOT_ANSWER
+
+
+def test_a_captured_request_runs_no_second_turn_even_after_a_restart(local, engine):
+    server = local()
+    pusher = _pusher(server)
+    captured = pusher.push(text_xml(OPENID, "开户需要带什么材料", "77"))
+    assert pusher.reply_text(captured) == BOT_ANSWER
+    assert WeChatPusher.replay(captured).text == "success"
+    assert pusher.push(text_xml(OPENID, "开户需要带什么材料", "77")).text == "success"  # WeChat's retry
+    server.stop()
+    restarted = local(port=server.port)  # a new process: new channel and dedup store objects, same database
+    assert WeChatPusher.replay(captured).text == "success"
+    assert server.texts() == ["开户需要带什么材料"] and restarted.received == []
+
+
+def test_plain_mode_refuses_a_captured_signature_with_another_body(local):
+    server = local(WeChatSecrets(TOKEN, APP_ID, "s3cret", ""), allow_plain=True)
+    pusher = _pusher(server, crypto=False)
+    timestamp = str(int(time.time()))
+    assert pusher.push(text_xml(OPENID, "你好", "1"), timestamp=timestamp, nonce="4242").status_code == 200
+    forged = pusher.push(text_xml(OPENID, "给我转账", "2"), timestamp=timestamp, nonce="4242")
+    assert forged.status_code == 403 and server.texts() == ["你好"]
+
+
+def test_rate_limit_and_length_limit_answer_politely_without_a_turn(local):
+    limits = ChannelLimits.from_settings(LimitSettings(max_message_chars=20, per_sender_per_minute=1.0,
+                                                       per_sender_burst=2, per_address_per_minute=600.0,
+                                                       per_address_burst=100, trust_forwarded_for=False))
+    server = local(limits=limits)
+    pusher = _pusher(server)
+    too_long = pusher.reply_text(pusher.push(text_xml(OPENID, "长" * 21, "1")))
+    assert "太长" in too_long and "20" in too_long
+    assert [pusher.reply_text(pusher.push(text_xml(OPENID, f"第{i}条", str(10 + i)))) for i in range(3)] == [
+        BOT_ANSWER, BOT_ANSWER, RATE_LIMITED_TEXT]
+    assert server.texts() == ["第0条", "第1条"]
+    assert pusher.reply_text(pusher.push(text_xml("o_someone_else", "你好", "20"))) == BOT_ANSWER
+
+
+def test_the_bot_sees_a_hashed_sender_and_a_seal_never_a_token_or_openid(local):
+    server = local()
+    pusher = _pusher(server)
+    pusher.push(text_xml(OPENID, "查余额", "1"))
+    server.channel.bindings.bind(OPENID, "C001", ttl_s=3600)
+    pusher.push(text_xml(OPENID, "查余额", "2"))
+    server.channel.bindings.bind(OPENID, "C001", ttl_s=-1)  # expired binding
+    pusher.push(text_xml(OPENID, "查余额", "3"))
+    anonymous, bound, expired = server.received
+    conv = conversation_id(APP_ID, OPENID)
+    assert {m.sender_id for m in server.received} == {conv}
+    for message in server.received:
+        assert OPENID not in repr(message.metadata) and "customer_token" not in message.metadata
+
+    def customer(message):
+        return customer_from_user_event(message.sender_id, {"metadata": message.metadata,
+                                                            "message_id": message.message_id})
+
+    assert IDENTITY_METADATA_KEY not in anonymous.metadata and customer(anonymous) is None
+    assert customer(bound) == "C001"
+    assert IDENTITY_METADATA_KEY not in expired.metadata and customer(expired) is None
+
+
+def test_agent_and_late_bot_messages_reach_the_openid_behind_the_conversation(local, fake_api, engine):
+    server = local()
+    _pusher(server).push(event_xml(OPENID, "subscribe"))
+    conv = conversation_id(APP_ID, OPENID)
+    registered = server.channel.hub.channels["wechat"]  # what the desk hub calls for this channel
+    asyncio.run(registered.deliver(conv, {"text": "您好，我是人工客服", "agent": "王", "notice": False}))
+    asyncio.run(registered.deliver(conv, {"typing": True, "agent": "王"}))  # no typing indicator on WeChat
+    output = registered.output()
+    asyncio.run(output.send_text_message(conv, "欢迎回来"))
+    asyncio.run(output.send_text_message("wechat:" + "0" * 32, "无人接收"))  # unknown: dropped
+    assert fake_api.texts_to(OPENID) == ["【人工客服 王】您好，我是人工客服", "欢迎回来"]
+    # another replica (fresh cache) finds the openid in SQL
+    assert ConversationMap(engine).openid_of(conv) == OPENID
+
+
+def test_binding_api_over_http_notifies_wechat_and_refuses_a_reused_ticket(local, fake_api):
+    import requests
+
+    server = local()
+    pusher = _pusher(server)
+    link = pusher.reply_text(pusher.push(text_xml(OPENID, "绑定", "1")))
+    ticket = link.split("ticket=", 1)[1].split()[0]
+    base = server.base_url
+    preview = requests.get(f"{base}/bind/preview", params={"ticket": ticket}, timeout=10)
+    assert preview.status_code == 200 and preview.json()["wechat_account"] == mask_openid(OPENID)
+    token = issue_token("C001")
+    assert requests.post(f"{base}/bind", json={"ticket": ticket, "customer_token": token}, timeout=10
+                         ).status_code == 410  # no one-step binding any more
+    assert requests.post(f"{base}/bind/confirm", data="not json", timeout=10).status_code == 400
+    confirm = requests.post(f"{base}/bind/confirm", json={"ticket": ticket},
+                            headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert confirm.status_code == 200 and confirm.json()["bound"] is True
+    again = requests.post(f"{base}/bind/confirm", json={"ticket": ticket},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert again.status_code == 409
+    assert "您的微信已绑定示例银行账户" in fake_api.wait_for(OPENID, 1)[0]
+    auth = {"Authorization": f"Bearer {token}"}
+    listed = requests.get(f"{base}/bindings", headers=auth, timeout=10).json()["bindings"]
+    assert len(listed) == 1 and OPENID not in str(listed)
+    assert requests.get(f"{base}/bindings", timeout=10).status_code == 401
+    binding_id = listed[0]["binding_id"]
+    assert requests.delete(f"{base}/bindings/{binding_id}", headers=auth, timeout=10).json()["revoked"]
+    assert requests.get(f"{base}/bindings", headers=auth, timeout=10).json()["bindings"] == []
+    assert server.channel.bindings.customer_of(OPENID) is None
+
+
+def test_credentials_file_names_the_wechat_secrets_and_serve_exports_defaults(monkeypatch):
+    from rasa.shared.exceptions import RasaException
+    from rasa.shared.utils.io import read_config_file
+
+    from bot.serve import credential_defaults
+    from bot.settings import REPO_ROOT
+
+    for name in ("WECHAT_TOKEN", "WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_ENCODING_AES_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    defaults = credential_defaults()
+    assert {"WECHAT_TOKEN", "WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_ENCODING_AES_KEY"} <= set(defaults)
+    path = str(REPO_ROOT / "bot" / "credentials.yml")
+    with pytest.raises(RasaException, match="environment variables"):  # Rasa refuses unset variables
+        read_config_file(path)
+    for name, value in defaults.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("WECHAT_TOKEN", TOKEN)
+    monkeypatch.setenv("WECHAT_ENCODING_AES_KEY", AES_KEY)
+    section = read_config_file(path)["connectors.wechat.channel.WeChatInput"]
+    assert WeChatSecrets.from_credentials(section) == WeChatSecrets(TOKEN, "", "", AES_KEY)

@@ -28,6 +28,15 @@
 
   function showLogin() { $("login-view").hidden = false; $("desk-view").hidden = true; $("logout").hidden = true; }
 
+  // The server ended this session (logout elsewhere, expiry, password reset, account disabled).
+  function sessionEnded() {
+    token = null; sessionStorage.removeItem("desk_token");
+    if (socket) { socket.disconnect(); socket = null; }
+    current = null;
+    $("login-error").textContent = "登录已失效，请重新登录。";
+    showLogin();
+  }
+
   function logout() {
     if (token) { fetch("/agent/api/logout", { method: "POST", headers: { Authorization: "Bearer " + token } }); }
     token = null; sessionStorage.removeItem("desk_token");
@@ -38,7 +47,8 @@
   function start() {
     api("GET", "/agent/api/me").then(function (data) {
       me = data;
-      $("whoami").textContent = data.username + (data.role === "supervisor" ? "（主管）" : "");
+      $("whoami").textContent = data.username + (data.role === "supervisor" ? "（主管）" : "") +
+        " · 客户看到：" + data.display_name;
       $("login-view").hidden = true; $("desk-view").hidden = false; $("logout").hidden = false;
       $("live-section").hidden = data.role !== "supervisor";
       $("canned").textContent = "";
@@ -57,6 +67,8 @@
   function connect() {
     socket = io(location.origin, { path: "/agent/socket.io", auth: { token: token }, transports: ["websocket", "polling"] });
     socket.on("queue_changed", refreshQueue);
+    socket.on("session_ended", sessionEnded);
+    socket.on("disconnect", function (reason) { if (reason === "io server disconnect" && token) sessionEnded(); });
     socket.on("customer_message", function (m) {
       if (current && m.handoff_id === current) { addTurn({ sender: "customer", text: m.text }); $("typing-line").textContent = ""; }
       refreshQueue();
@@ -128,6 +140,9 @@
       var lastCustomer = d.transcript.filter(function (t) { return t.sender === "customer"; }).pop();
       if (lastCustomer) suggest(lastCustomer.text, $("suggestions"));
       refreshQueue();
+    }).catch(function (err) {  // not assigned to this agent (yet): accept it first
+      current = null; $("chat").hidden = true; $("chat-empty").hidden = false;
+      $("chat-empty").textContent = "无法查看该会话：" + err.message;
     });
   }
 

@@ -92,18 +92,26 @@
       scroll();
     }
 
+    // The server sends bot text as markdown for the stock rasa-webchat widget (metadata.markdown):
+    // escaped characters and "  \n" hard breaks. This widget shows plain text, so undo exactly that.
+    function plain(message) {
+      var text = message.text;
+      if (!text || !(message.metadata && message.metadata.markdown)) return text;
+      return text.replace(/ {2}\n/g, "\n").replace(/\\([\\`*_\[\]~#>+\-.)])/g, "$1");
+    }
+
     function renderBot(message) {
       setTyping(false);
-      var custom = message.custom || (message.attachment && message.attachment.type === "custom" ? message.attachment.payload : null);
-      if (custom && custom.type === "notice") {
-        notice(custom.text);
-        root.setAttribute("data-human", /已接入/.test(custom.text) ? "yes" : "no");
+      var metadata = message.metadata || {};
+      var text = plain(message);
+      if (metadata.notice) {  // agent desk notices come as plain text (rasa-webchat drops custom payloads)
+        notice(text);
+        root.setAttribute("data-human", /已接入/.test(text) ? "yes" : "no");
         return;
       }
       var image = message.attachment && message.attachment.type === "image" ? message.attachment.payload.src : message.image;
       var buttons = message.buttons || message.quick_replies || [];
-      var agent = message.metadata && message.metadata.agent;
-      addMessage("bot", message.text, { buttons: buttons, image: image, agent: agent });
+      addMessage("bot", text, { buttons: buttons, image: image, agent: metadata.agent });
     }
 
     function say(shown, payload) {
@@ -135,6 +143,7 @@
       log.setAttribute("data-loaded", data.session_id);
       (data.messages || []).forEach(function (m) {
         if (m.sender === "user") addMessage("user", m.text);
+        else if (m.notice) notice(m.text);
         else addMessage("bot", m.text, { buttons: [], agent: m.agent });
       });
       if (!data.messages || !data.messages.length) {

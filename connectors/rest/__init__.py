@@ -1,0 +1,1 @@
+"""The REST channel (/webhooks/rest/webhook): for trying the assistant and for partners."""

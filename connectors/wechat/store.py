@@ -1,0 +1,199 @@
+"""What the WeChat channel remembers in the connector database (tables in connectors/store.py).
+
+SQL rather than process memory so that a restart and every replica see the same state: which
+openid a conversation id belongs to, which bindings the customers confirmed, and which nonces,
+MsgIds and binding tickets were already used.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable, List, Optional
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from connectors.store import (
+    default_engine,
+    wechat_account_bindings,
+    wechat_conversations,
+    wechat_once,
+)
+
+Clock = Callable[[], float]
+CACHE_MAX = 20_000
+PURGE_EVERY_S = 60.0
+SAME, OTHER = "same", "other"
+
+
+def _create(engine: Engine, *tables) -> None:
+    for table in tables:
+        table.create(engine, checkfirst=True)
+
+
+class ConversationMap:
+    """conversation id → openid. The pair never changes, so a bounded in-process cache is safe."""
+
+    def __init__(self, engine: Optional[Engine] = None, clock: Clock = time.time) -> None:
+        self.engine = engine or default_engine()
+        self.clock = clock
+        _create(self.engine, wechat_conversations)
+        self._cache: "OrderedDict[str, str]" = OrderedDict()
+
+    def _cached(self, conversation_id: str, openid: str) -> None:
+        self._cache[conversation_id] = openid
+        self._cache.move_to_end(conversation_id)
+        while len(self._cache) > CACHE_MAX:
+            self._cache.popitem(last=False)
+
+    def remember(self, conversation_id: str, openid: str) -> None:
+        if self._cache.get(conversation_id) == openid:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(wechat_conversations.insert().values(
+                    conversation_id=conversation_id, openid=openid, created_at=self.clock()))
+        except IntegrityError:  # already known (another request or replica wrote it)
+            pass
+        self._cached(conversation_id, openid)
+
+    def openid_of(self, conversation_id: str) -> Optional[str]:
+        if conversation_id in self._cache:
+            return self._cache[conversation_id]
+        with self.engine.connect() as conn:
+            openid = conn.execute(select(wechat_conversations.c.openid).where(
+                wechat_conversations.c.conversation_id == conversation_id)).scalar_one_or_none()
+        if openid:
+            self._cached(conversation_id, openid)
+        return openid
+
+
+class OnceKeys:
+    """Keys that may be used once until they expire; atomic across replicas (primary key)."""
+
+    def __init__(self, engine: Optional[Engine] = None, clock: Clock = time.time) -> None:
+        self.engine = engine or default_engine()
+        self.clock = clock
+        _create(self.engine, wechat_once)
+        self._next_purge = 0.0
+
+    @staticmethod
+    def _hash(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:64]
+
+    def _purge(self, now: float) -> None:
+        if now < self._next_purge:
+            return
+        self._next_purge = now + PURGE_EVERY_S
+        with self.engine.begin() as conn:
+            conn.execute(delete(wechat_once).where(wechat_once.c.expires_at < now))
+
+    def taken(self, key: str) -> bool:
+        with self.engine.connect() as conn:
+            expires_at = conn.execute(select(wechat_once.c.expires_at)
+                                      .where(wechat_once.c.key == self._hash(key))).scalar_one_or_none()
+        return expires_at is not None and expires_at >= self.clock()
+
+    def claim(self, key: str, value: str, expires_at: float) -> Optional[str]:
+        """None when `key` was unused (now taken until `expires_at`); SAME when it was taken with this
+        `value`, OTHER when with another. Keys and values are stored hashed (no openid in clear)."""
+        now = self.clock()
+        self._purge(now)
+        hashed, hashed_value = self._hash(key), self._hash(value)[:40]
+        for _ in range(2):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(wechat_once.insert().values(key=hashed, value=hashed_value,
+                                                             expires_at=expires_at))
+                return None
+            except IntegrityError:
+                with self.engine.begin() as conn:
+                    row = conn.execute(select(wechat_once.c.value, wechat_once.c.expires_at)
+                                       .where(wechat_once.c.key == hashed)).first()
+                    if row is not None and row.expires_at >= now:
+                        return SAME if row.value == hashed_value else OTHER
+                    conn.execute(delete(wechat_once).where(wechat_once.c.key == hashed,
+                                                           wechat_once.c.expires_at < now))
+        return OTHER
+
+
+@dataclass(frozen=True)
+class Binding:
+    binding_id: str
+    openid: str
+    customer_id: str
+    bound_at: float
+    expires_at: float
+
+
+class Bindings:
+    """openid ↔ customer, confirmed by the customer in the bank app; each binding expires."""
+
+    def __init__(self, engine: Optional[Engine] = None, clock: Clock = time.time) -> None:
+        self.engine = engine or default_engine()
+        self.clock = clock
+        _create(self.engine, wechat_account_bindings)
+
+    @staticmethod
+    def _row(row) -> Binding:
+        return Binding(row.binding_id, row.openid, row.customer_id, row.bound_at, row.expires_at)
+
+    def customer_of(self, openid: str) -> Optional[str]:
+        """The bound customer; None when unbound or the binding has expired."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(wechat_account_bindings.c.customer_id,
+                                      wechat_account_bindings.c.expires_at)
+                               .where(wechat_account_bindings.c.openid == openid)).first()
+        if row is None or row.expires_at <= self.clock():
+            return None
+        return row.customer_id
+
+    def bind(self, openid: str, customer_id: str, ttl_s: float) -> Binding:
+        """(Re)binds `openid`; a previous binding of the same WeChat account is replaced."""
+        now = self.clock()
+        binding = Binding(secrets.token_hex(16), openid, customer_id, now, now + ttl_s)
+        with self.engine.begin() as conn:
+            conn.execute(delete(wechat_account_bindings).where(wechat_account_bindings.c.openid == openid))
+            conn.execute(wechat_account_bindings.insert().values(
+                binding_id=binding.binding_id, openid=openid, customer_id=customer_id,
+                bound_at=binding.bound_at, expires_at=binding.expires_at))
+        return binding
+
+    def unbind(self, openid: str) -> bool:
+        """解绑 from WeChat: True when an unexpired binding was removed."""
+        with self.engine.begin() as conn:
+            removed = conn.execute(delete(wechat_account_bindings).where(
+                wechat_account_bindings.c.openid == openid,
+                wechat_account_bindings.c.expires_at > self.clock())).rowcount
+            conn.execute(delete(wechat_account_bindings).where(wechat_account_bindings.c.openid == openid))
+        return removed > 0
+
+    def of_customer(self, customer_id: str) -> List[Binding]:
+        """The customer's unexpired bindings, newest first (the app's list)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(wechat_account_bindings).where(
+                wechat_account_bindings.c.customer_id == customer_id,
+                wechat_account_bindings.c.expires_at > self.clock())
+                .order_by(wechat_account_bindings.c.bound_at.desc())).all()
+        return [self._row(row) for row in rows]
+
+    def revoke(self, customer_id: str, binding_id: str) -> Optional[Binding]:
+        """解绑 from the app: only the customer's own binding; the removed binding or None."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(wechat_account_bindings).where(
+                wechat_account_bindings.c.binding_id == binding_id,
+                wechat_account_bindings.c.customer_id == customer_id)).first()
+            if row is None:
+                return None
+            conn.execute(delete(wechat_account_bindings)
+                         .where(wechat_account_bindings.c.binding_id == binding_id))
+        return self._row(row)
+
+    def purge_expired(self) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(delete(wechat_account_bindings).where(
+                wechat_account_bindings.c.expires_at <= self.clock())).rowcount

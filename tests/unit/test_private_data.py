@@ -1,0 +1,193 @@
+"""Personal data stays out of logs, database files and database errors.
+
+- every log record of our server processes is masked (card, ID, mobile, JWT) — also tracebacks;
+- SQLite files holding customer data are created 0600 (and tightened if they exist);
+- SQLAlchemy errors never carry the bound values (a customer's message, an ID number).
+"""
+import io
+import logging
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table
+from sqlalchemy.exc import IntegrityError
+
+from bot.logging_privacy import MaskingFilter, install_log_masking
+from bot.private_db import private_engine
+from bot.settings import REPO_ROOT
+
+CARD, ID_NUMBER, MOBILE = "6217 0000 0001 6688", "11010119900101001X", "138-1234-5678"
+JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJDMDAxIiwiYXVkIjoieCJ9.c2lnbmF0dXJlLXZhbHVl"
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.fixture
+def loose_umask():
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+# --- logs ------------------------------------------------------------------------------------------
+
+def capture(logger_name: str, handler_filter: bool = False) -> tuple[logging.Logger, io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    if handler_filter:
+        handler.addFilter(MaskingFilter())
+    logger = logging.getLogger(logger_name)
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    return logger, stream
+
+
+def test_every_log_record_is_masked_once_installed():
+    install_log_masking()
+    install_log_masking()  # idempotent
+    logger, stream = capture("test.privacy.factory")
+    logger.info("card %s id %s", CARD, ID_NUMBER)
+    logger.warning(f"mobile {MOBILE} token {JWT}")
+    logger.info("payload %r", {"text": f"我的卡号是{CARD}", "token": JWT})
+    text = stream.getvalue()
+    assert "**** 6688" in text and "110***********001X" in text and "138****5678" in text
+    assert text.count("[token]") == 2
+    for secret in ("6217 0000 0001", "1990010100", "1234-5678", "eyJhbGci"):
+        assert secret not in text
+
+
+def test_tracebacks_and_extra_fields_are_masked():
+    install_log_masking()
+    logger, stream = capture("test.privacy.exc")
+    logger.handlers[0].setFormatter(logging.Formatter("%(message)s %(request)s"))
+    try:
+        raise ValueError(f"bad card {CARD} for {ID_NUMBER}")
+    except ValueError:
+        logger.exception("lookup failed", extra={"request": f"GET /x?token={JWT}"})
+    text = stream.getvalue()
+    assert "Traceback" in text and "bad card **** 6688" in text and "GET /x?token=[secret]" in text
+    assert "6217 0000" not in text and "eyJhbGci" not in text
+
+
+def test_secrets_in_query_strings_are_dropped():
+    """Rasa's HTTP API takes its auth token as `?token=`; an access-log line must not keep it."""
+    install_log_masking()
+    logger, stream = capture("test.privacy.query")
+    logger.info("GET /conversations/rest:1/tracker?token=%s&include_events=ALL 200", "Zm9vYmFyLXNlY3JldC12YWx1ZQ")
+    assert stream.getvalue().strip() == "INFO GET /conversations/rest:1/tracker?token=[secret]&include_events=ALL 200"
+
+
+def test_the_handler_filter_masks_without_the_factory():
+    logger, stream = capture("test.privacy.filter", handler_filter=True)
+    record = logging.LogRecord("test.privacy.filter", logging.INFO, __file__, 1, "id %s", (ID_NUMBER,), None)
+    logger.handle(record)
+    assert stream.getvalue().strip() == "INFO id 110***********001X"
+
+
+@pytest.mark.parametrize("package", ["connectors", "bot.actions"])
+def test_the_server_processes_install_masking_when_they_load_our_packages(package):
+    """The Rasa server imports `connectors` (our channels), the action server `bot.actions`."""
+    script = (f"import logging, sys, {package}\n"
+              "logging.basicConfig(stream=sys.stdout, level=logging.INFO, format='%(message)s')\n"
+              f"logging.getLogger('rasa.core.processor').info('received %s', {('卡号' + CARD + ' ' + JWT)!r})\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True,
+                         env={**os.environ, "USE_TF": "0"}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "received 卡号**** 6688 [token]"
+
+
+# --- database files --------------------------------------------------------------------------------
+
+def test_connector_database_is_created_owner_only(tmp_path, loose_umask):
+    from connectors.store import engine_for
+
+    path = tmp_path / "var" / "connectors.db"
+    engine_for(f"sqlite:///{path}")
+    assert mode(path) == 0o600
+
+
+def test_an_existing_world_readable_database_is_tightened(tmp_path, loose_umask):
+    path = tmp_path / "old.db"
+    path.write_bytes(b"")
+    os.chmod(path, 0o644)
+    private_engine(f"sqlite:///{path}", future=True).dispose()
+    assert mode(path) == 0o600
+
+
+def test_sandbox_bank_database_is_owner_only_and_hides_parameters(tmp_path, loose_umask):
+    from bot.banking.sandbox import SandboxBank
+
+    bank = SandboxBank(f"sqlite:///{tmp_path / 'sandbox_bank.db'}")
+    assert mode(tmp_path / "sandbox_bank.db") == 0o600
+    assert bank._engine.hide_parameters is True
+
+
+def test_tracker_database_is_owner_only_from_serve_and_from_the_store(tmp_path, loose_umask, monkeypatch):
+    from bot.serve import server_env
+    from bot.settings import load_settings
+
+    monkeypatch.setenv("TRACKER_DB_PATH", str(tmp_path / "var" / "tracker.db"))
+    monkeypatch.setenv("ASSISTANT_SECRETS_DIR", str(tmp_path / "var" / "secrets"))
+    env = server_env(load_settings())
+    assert mode(env["TRACKER_DB_PATH"]) == 0o600
+
+    from rasa.shared.core.domain import Domain
+
+    from bot.tracker_store import PrivateSQLTrackerStore
+
+    other = tmp_path / "other_tracker.db"
+    store = PrivateSQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(other))
+    assert mode(other) == 0o600
+    assert store.engine.hide_parameters is True
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+def test_integrity_errors_carry_no_bound_values(tmp_path):
+    from connectors.store import engine_for
+
+    engine = engine_for(f"sqlite:///{tmp_path / 'connectors.db'}")
+    table = Table("pii_probe", MetaData(), Column("id", Integer, primary_key=True), Column("text", String(200)))
+    table.create(engine)
+    with engine.begin() as conn:
+        conn.execute(table.insert().values(id=1, text="first"))
+    with pytest.raises(IntegrityError) as error, engine.begin() as conn:
+        conn.execute(table.insert().values(id=1, text=f"身份证{ID_NUMBER}"))
+    assert ID_NUMBER not in str(error.value) and "hidden" in str(error.value)
+
+
+def test_tracker_store_errors_carry_no_message_text(tmp_path):
+    from rasa.shared.core.domain import Domain
+
+    from bot.tracker_store import PrivateSQLTrackerStore
+
+    store = PrivateSQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    events = store.SQLEvent.__table__
+    with pytest.raises(IntegrityError) as error, store.engine.begin() as conn:
+        conn.execute(events.insert().values(sender_id=None, type_name="user", data=f"卡号{CARD}"))
+    assert CARD not in str(error.value)
+
+
+def test_rasa_builds_the_private_tracker_store_from_our_endpoints(tmp_path, loose_umask, monkeypatch):
+    """bot/endpoints.yml, read the way `rasa run` reads it, gives the private store."""
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.core.utils import AvailableEndpoints
+    from rasa.shared.core.domain import Domain
+
+    from bot.tracker_store import PrivateSQLTrackerStore
+
+    path = tmp_path / "tracker.db"
+    for name, value in {"TRACKER_DB_PATH": str(path), "ACTION_ENDPOINT_URL": "http://127.0.0.1:1/webhook",
+                        "ACTION_SERVER_SECRET": "x" * 32}.items():
+        monkeypatch.setenv(name, value)
+    endpoints = AvailableEndpoints.read_endpoints(str(REPO_ROOT / "bot" / "endpoints.yml"))
+    store = TrackerStore.create(endpoints.tracker_store, Domain.empty())
+    assert isinstance(store, PrivateSQLTrackerStore)
+    assert store.engine.hide_parameters is True and mode(path) == 0o600
