@@ -8,6 +8,10 @@ A bank keeps chat content only as long as it needs it. Two periods (bot/settings
   customer context saved at handoff) and their internal notes are deleted. Waiting or active
   handoffs are never touched.
 
+The channels' own tables (connector database) are tidied in the same run: expired WeChat bindings,
+one-time keys and token-to-conversation claims past their expiry, and web chat sessions created
+before the tracker cutoff (their conversation is gone by then).
+
 ``--older-than-days N`` uses N for both. ``--dry-run`` only counts. On SQLite, deleted rows are
 overwritten (``PRAGMA secure_delete``), so the content does not linger in free pages. Run it
 daily (cron / a Kubernetes CronJob); it is safe while the servers run.
@@ -38,6 +42,14 @@ _desk = MetaData()
 handoffs = Table("desk_handoffs", _desk, Column("id", Integer, primary_key=True),
                  Column("status", String(16)), Column("created_at", Float), Column("ended_at", Float))
 notes = Table("desk_notes", _desk, Column("id", Integer, primary_key=True), Column("handoff_id", Integer))
+_channels = MetaData()
+# (table, time column, cutoff kind): "now" = past its own expiry, "tracker" = before the tracker cutoff
+CHANNEL_TABLES = (
+    (Table("wechat_account_bindings", _channels, Column("expires_at", Float)), "expires_at", "now"),
+    (Table("wechat_once", _channels, Column("expires_at", Float)), "expires_at", "now"),
+    (Table("token_uses", _channels, Column("expires_at", Float)), "expires_at", "now"),
+    (Table("webchat_sessions", _channels, Column("created_at", Float)), "created_at", "tracker"),
+)
 
 
 class RetentionError(RuntimeError):
@@ -113,6 +125,24 @@ def purge_desk(engine: Engine, before: float, dry_run: bool = False) -> list[Pur
     return [Purged("desk_notes", note_count, before), Purged("desk_handoffs", handoff_count, before)]
 
 
+def purge_channels(engine: Engine, now: float, tracker_before: float, dry_run: bool = False) -> list[Purged]:
+    """Delete channel rows past their expiry, and web chat sessions older than the tracker cutoff."""
+    present = set(inspect(engine).get_table_names())
+    results = []
+    with engine.begin() as conn:
+        _secure_delete(conn)
+        for table, column, kind in CHANNEL_TABLES:
+            before = now if kind == "now" else tracker_before
+            count = 0
+            if table.name in present:
+                condition = table.c[column] < before
+                count = conn.execute(select(func.count()).select_from(table).where(condition)).scalar_one()
+                if count and not dry_run:
+                    conn.execute(table.delete().where(condition))
+            results.append(Purged(table.name, count, before))
+    return results
+
+
 def purge(settings: RetentionSettings, older_than_days: Optional[int] = None, dry_run: bool = False,
           now: Optional[float] = None) -> list[Purged]:
     now = time.time() if now is None else now
@@ -121,8 +151,10 @@ def purge(settings: RetentionSettings, older_than_days: Optional[int] = None, dr
     tracker = open_database(settings.tracker_db_url, "tracker")
     desk = open_database(settings.connector_db_url, "agent-desk (connectors)")
     try:
-        return (purge_tracker(tracker, now - tracker_days * DAY_S, dry_run)
-                + purge_desk(desk, now - transcript_days * DAY_S, dry_run))
+        tracker_before = now - tracker_days * DAY_S
+        return (purge_tracker(tracker, tracker_before, dry_run)
+                + purge_desk(desk, now - transcript_days * DAY_S, dry_run)
+                + purge_channels(desk, now, tracker_before, dry_run))
     except SQLAlchemyError as exc:
         reason = getattr(exc, "orig", None) or exc
         raise RetentionError(f"purge failed: {exc.__class__.__name__}: {reason}") from None
@@ -144,7 +176,7 @@ def _days(value: str) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.retention", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("purge", help="delete tracker events and agent-desk transcripts past retention")
+    run = commands.add_parser("purge", help="delete tracker events, agent-desk transcripts and expired channel rows")
     run.add_argument("--older-than-days", type=_days, metavar="N",
                      help="use N days for both (default: TRACKER_RETENTION_DAYS / TRANSCRIPT_RETENTION_DAYS)")
     run.add_argument("--dry-run", action="store_true", help="only count what would be deleted")

@@ -118,13 +118,16 @@ class BankRestInput(InputChannel):
 
     async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
                        ) -> HTTPResponse:
-        if not self._authorised(request):
+        address = client_address(request, self.trust_forwarded)
+        if not self._authorised(request):  # guessing the credential spends the address's budget too
+            if not self.limits.allow(None, address):
+                return _error(429, "too many requests from this address; try again later")
             return _error(401, "this REST endpoint needs `Authorization: Bearer <partner credential>`")
         body, problem = self._parse(request)
         if problem is not None:
             return problem
         assert body is not None
-        if not self.limits.allow(f"{CHANNEL}:{body['sender']}", client_address(request, self.trust_forwarded)):
+        if not self.limits.allow(f"{CHANNEL}:{body['sender']}", address):
             return response.json([{"recipient_id": body["sender"], "text": RATE_LIMITED_TEXT}], status=429,
                                  headers={"Retry-After": "10"})
         metadata = body.get("metadata") or {}

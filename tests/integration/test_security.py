@@ -169,6 +169,7 @@ def hardened(settings, tmp_path_factory):
     work = tmp_path_factory.mktemp("hardened")
     env = {"REST_BEARER_TOKEN": PARTNER, "ALLOWED_ORIGINS": BANK_ORIGIN, "RATE_PER_SENDER_BURST": "3",
            "RATE_PER_SENDER_PER_MIN": "1", "MAX_MESSAGE_CHARS": "200",
+           "RATE_PER_ADDRESS_BURST": "20", "RATE_PER_ADDRESS_PER_MIN": "600",
            "CONNECTOR_DB_URL": f"sqlite:///{work / 'connectors.db'}"}
     config = dataclasses.replace(settings, rasa_port=free_port(), action_port=free_port(),
                                  tracker_db_path=work / "tracker.db", bank_db_url=f"sqlite:///{work / 'bank.db'}",
@@ -207,3 +208,11 @@ def test_rates_and_sizes_are_limited_with_a_clear_answer(hardened):
     assert too_long.status_code == 413 and "200" in too_long.json()["error"]
     user_events = [e for e in hardened.tracker(f"rest:{sender}")["events"] if e["event"] == "user"]
     assert len(user_events) == 3  # refused messages never reached the bot
+
+
+def test_guessing_the_partner_credential_is_rate_limited_per_address(hardened):
+    url = f"{hardened.rasa_url}/webhooks/rest/webhook"
+    with requests.Session() as client:
+        codes = [client.post(url, json={"sender": "x", "message": "你好"}, headers={"Authorization": "Bearer guess"},
+                             timeout=10).status_code for _ in range(60)]
+    assert set(codes) == {401, 429} and codes[0] == 401 and codes[-1] == 429

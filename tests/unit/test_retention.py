@@ -155,3 +155,30 @@ def test_tracker_events_are_stored_as_rasa_writes_them(databases):
         data = conn.execute("SELECT data FROM events WHERE type_name = 'user'").fetchone()[0]
     assert {"sender_id", "timestamp"} <= columns
     assert json.loads(data)["timestamp"] == pytest.approx(NOW - DAY, abs=5)
+
+
+def test_expired_channel_rows_and_old_web_chat_sessions_are_tidied(databases, capsys):
+    from bot.identity import VerifiedCustomer
+    from connectors.token_uses import TokenUses
+    from connectors.webchat.sessions import SessionBook
+    from connectors.wechat.store import Bindings
+
+    tracker_db, connector_db = databases
+    save_conversation(tracker_db, "webchat:x", [1])
+    engine = engine_for(f"sqlite:///{connector_db}")
+    Bindings(engine, clock=lambda: NOW - 200 * DAY).bind("o_expired", "C001", ttl_s=180 * DAY)
+    Bindings(engine).bind("o_current", "C002", ttl_s=180 * DAY)
+    uses = TokenUses(engine)
+    uses.claim(VerifiedCustomer("C001", int(NOW + 600), "live"), "rest:b")
+    uses.claim(VerifiedCustomer("C001", int(NOW - 60), "spent"), "rest:a")  # (a claim tidies only older rows)
+    SessionBook(engine, clock=lambda: NOW - 100 * DAY).create("a" * 32, None)
+    SessionBook(engine).create("b" * 32, "C001")
+
+    assert retention.main(["purge"]) == 0
+    out = capsys.readouterr().out
+    for table in ("wechat_account_bindings", "token_uses", "webchat_sessions"):
+        assert f"{table}: deleted 1 rows" in out, out
+    with sqlite3.connect(connector_db) as conn:
+        assert conn.execute("SELECT openid FROM wechat_account_bindings").fetchall() == [("o_current",)]
+        assert conn.execute("SELECT jti FROM token_uses").fetchall() == [("live",)]
+        assert conn.execute("SELECT session_id FROM webchat_sessions").fetchall() == [("b" * 32,)]
