@@ -29,6 +29,11 @@ class TokenUses:
         self.engine = engine or default_engine()
         token_uses.create(self.engine, checkfirst=True)
 
+    def for_conversation(self, token: Optional[VerifiedCustomer], conversation_id: str
+                         ) -> Optional[VerifiedCustomer]:
+        """The verified token if it may act in `conversation_id` (unused, or bound there), else None."""
+        return token if token is not None and self.claim(token, conversation_id) else None
+
     def claim(self, token: VerifiedCustomer, conversation_id: str) -> bool:
         """True when the token is unused or already bound to `conversation_id`."""
         with self.engine.begin() as conn:

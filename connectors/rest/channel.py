@@ -61,7 +61,7 @@ class BankRestInput(InputChannel):
         self.bearer_token = bearer_token
         self.cors = cors or CorsPolicy.from_setting(None)
         self.limits = limits or ChannelLimits.from_settings()
-        self.token_uses = token_uses
+        self.token_uses = token_uses or TokenUses()
         self.trust_forwarded = load_limit_settings().trust_forwarded_for
 
     def _authorised(self, request: Request) -> bool:
@@ -89,14 +89,6 @@ class BankRestInput(InputChannel):
         if body.get("metadata") is not None and not isinstance(body["metadata"], dict):
             return None, _error(400, '"metadata" must be a JSON object')
         return body, None
-
-    def _customer(self, metadata: dict, conversation: str) -> Any:
-        verified = verify_customer_token(metadata.get(TOKEN_METADATA_KEY))
-        if verified is None:
-            return None
-        uses = self.token_uses or TokenUses()
-        self.token_uses = uses
-        return verified if uses.claim(verified, conversation) else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("bank_rest_webhook", __name__)
@@ -132,7 +124,8 @@ class BankRestInput(InputChannel):
                                  headers={"Retry-After": "10"})
         metadata = body.get("metadata") or {}
         collector = CollectingOutputChannel()
-        customer = self._customer(metadata, namespaced(CHANNEL, body["sender"]))
+        customer = self.token_uses.for_conversation(verify_customer_token(metadata.get(TOKEN_METADATA_KEY)),
+                                                    namespaced(CHANNEL, body["sender"]))
         message = customer_message(body["message"], collector, CHANNEL, body["sender"], customer,
                                    metadata=metadata)
         try:

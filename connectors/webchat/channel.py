@@ -35,7 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.identity import MAX_TOKEN_CHARS, TOKEN_METADATA_KEY, VerifiedCustomer, verify_customer_token
+from bot.identity import MAX_TOKEN_CHARS, TOKEN_METADATA_KEY, verify_customer_token
 from bot.settings import REPO_ROOT, WebchatSettings, load_limit_settings, load_webchat_settings
 from connectors.agent_desk.hub import get_hub
 from connectors.cors import CorsPolicy
@@ -95,14 +95,6 @@ class WebchatInput(InputChannel):
         return WebchatOutput(self.sio, "bot_uttered") if self.sio else None
 
     # --- identity and sessions ------------------------------------------------------------
-    def _verified(self, token: Optional[str], conversation: str) -> Optional[VerifiedCustomer]:
-        """The customer a token names for this message; a token already used in another
-        conversation names nobody here (connectors/token_uses.py)."""
-        verified = verify_customer_token(token)
-        if verified is None or not self.token_uses.claim(verified, conversation):
-            return None
-        return verified
-
     async def _history(self, session_id: str) -> list:
         agent = getattr(getattr(self.app, "ctx", None), "agent", None)
         if agent is None or agent.tracker_store is None:
@@ -262,7 +254,8 @@ class WebchatInput(InputChannel):
                 await say(sid, TOO_MANY_SESSIONS_TEXT)
                 return
             conversation = namespaced(CHANNEL, state["session_id"])
-            verified = self._verified(token, conversation) if claimed else None
+            # a token already used in another conversation names nobody here (connectors/token_uses.py)
+            verified = self.token_uses.for_conversation(claimed, conversation)
             text = message.strip()
             desk_reply = await hub.intercept(conversation, text)
             if desk_reply:
