@@ -1,8 +1,9 @@
 """FAQ content: one YAML file per category in ``knowledge_base/content/``.
 
 Each entry: ``id`` (``<category>.<slug>``, the catalog's contract id), ``category``,
-``question`` (canonical), ``answer``, ``paraphrases`` (how customers ask),
-optional ``question_en``, ``updated`` and, for policy answers, ``review_by``.
+``question`` (canonical), ``answer`` (Chinese), ``answer_en`` (its English rendering, for
+customers who write English), ``paraphrases`` (how customers ask), optional ``question_en``,
+``updated`` and, for policy answers, ``review_by``.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class FaqEntry:
     category: str
     question: str
     answer: str
+    answer_en: str
     paraphrases: tuple[str, ...] = ()
     question_en: str | None = None
     updated: str | None = None
@@ -91,13 +93,17 @@ def parse_entry(raw: object, where: str) -> FaqEntry:
     paraphrases = raw.get("paraphrases") or []
     if not isinstance(paraphrases, list) or not all(isinstance(p, str) for p in paraphrases):
         raise ContentError(f"{where}: paraphrases must be a list of strings")
+    updated = _as_date_text(raw.get("updated"), where, "updated")
+    review_by = _as_date_text(raw.get("review_by"), where, "review_by")
+    answer_en = str(raw.get("answer_en") or "").strip()
+    if not answer_en:
+        raise ContentError(f"{where}: missing or empty field(s): answer_en (the English answer)")
     return FaqEntry(
         id=entry_id, category=category, question=str(raw["question"]).strip(),
-        answer=str(raw["answer"]).strip(),
+        answer=str(raw["answer"]).strip(), answer_en=answer_en,
         paraphrases=tuple(p.strip() for p in paraphrases if p.strip()),
         question_en=(str(raw["question_en"]).strip() or None) if raw.get("question_en") else None,
-        updated=_as_date_text(raw.get("updated"), where, "updated"),
-        review_by=_as_date_text(raw.get("review_by"), where, "review_by"),
+        updated=updated, review_by=review_by,
     )
 
 

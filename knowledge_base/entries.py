@@ -19,5 +19,9 @@ def _entries(version_dir: Path) -> dict[str, dict]:
 
 
 def lookup_entry(faq_id: str, index_dir: Path) -> dict | None:
-    """The entry with this id in the current version of the index in ``index_dir``, or None."""
+    """The entry with this id in the current version of the index in ``index_dir``, or None.
+
+    A dict with the entry's fields (id, category, question, answer, answer_en, ...);
+    ``answer_en`` is absent only from an index built before entries carried it.
+    """
     return _entries(current_version_dir(Path(index_dir))).get(faq_id)

@@ -15,7 +15,8 @@ import yaml
 
 from knowledge_base.content import ContentError, FaqEntry, load_content, load_file, parse_entry
 
-CSV_COLUMNS = ("id", "category", "question", "answer", "paraphrases", "question_en", "updated", "review_by")
+CSV_COLUMNS = ("id", "category", "question", "answer", "answer_en", "paraphrases", "question_en",
+               "updated", "review_by")
 PARAPHRASE_SEPARATOR = "|"
 
 

@@ -7,7 +7,7 @@ Layout of the index folder::
     <version>/vector_entry.npy   vector row -> entry position
     <version>/texts.json    the phrasing behind each vector (for BM25)
     <version>/negatives.npy query vectors of messages that are not knowledge questions
-    <version>/entries.json  entry metadata (id, question, answer, ...)
+    <version>/entries.json  entry metadata (id, question, answer, answer_en, ...)
     <version>/manifest.json encoder identity, dim, counts, content hash, build time
 
 Readers only ever open a complete version, so a running server can switch to

@@ -1,8 +1,8 @@
 """Hybrid retrieval (dense FAISS + BM25) with a calibrated answer / clarify / no-answer decision.
 
 ``search(text, k)`` is the architecture contract: hits best first with faq_id,
-score, question, answer. ``assess(text)`` adds the confidence and decision the
-bot acts on.
+score, question, answer (and answer_en, the English answer). ``assess(text)``
+adds the confidence and decision the bot acts on.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class Hit:
     question: str
     answer: str
     category: str
+    answer_en: str = ""  # "" from an index built before content carried English answers
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -133,7 +134,8 @@ class Retriever:
     def _hit(self, position: int, score: float) -> Hit:
         entry = self.entries[position]
         return Hit(faq_id=entry["id"], score=round(score, 4), question=entry["question"],
-                   answer=entry["answer"], category=entry["category"])
+                   answer=entry["answer"], category=entry["category"],
+                   answer_en=entry.get("answer_en") or "")
 
 
 def load_retriever(config: KBConfig) -> Retriever:

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from contextlib import contextmanager
-from typing import Dict, Iterator
 
+from bot.conversations.runner import environment  # noqa: F401  (tests import it from here)
 from bot.serve import Servers
 from bot.train import ensure_model
 from tests.conftest import free_port
@@ -15,20 +14,6 @@ CUSTOMER_SECRET = "channel-test-customer-secret-" + "c" * 8
 AGENT_PASSWORD = "agent-test-passphrase"
 WECHAT = {"token": "test-wechat-token", "app_id": "wx49f0ab532d5d035a", "app_secret": "test-app-secret",
           "aes_key": "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR", "account_id": "gh_shili"}
-
-
-@contextmanager
-def environment(values: Dict[str, str]) -> Iterator[None]:
-    previous = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @contextmanager

@@ -12,12 +12,18 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import backend, call_bank, entity, today, yuan
-from bot.actions.forms import card_label
+from bot.actions.forms import amount_text, capitalised, card_label, english
 from bot.actions.login import require_login
 
 log = logging.getLogger(__name__)
 DEFAULT_HISTORY_DAYS = 30
 MAX_LISTED = 10
+CARD_READ_TASKS = ("check_balance", "query_transactions", "credit_card_bill")
+# (period defaulted to the last 30 days?, more items than listed?) -> the response
+TRANSACTION_RESPONSES = {(False, False): "utter_transactions",
+                         (True, False): "utter_transactions_default_period",
+                         (False, True): "utter_transactions_truncated",
+                         (True, True): "utter_transactions_default_period_truncated"}
 
 
 class BankReadAction(Action, ABC):
@@ -30,9 +36,19 @@ class BankReadAction(Action, ABC):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         cid = require_login(dispatcher, tracker)
-        if cid:
-            call_bank(dispatcher, self.name(), lambda: self.answer(dispatcher, tracker, cid))
+        if cid and not call_bank(dispatcher, self.name(), lambda: self.answer(dispatcher, tracker, cid)) \
+                and entity(tracker, "card_last4"):
+            self.offer_cards(dispatcher, tracker, cid)
         return [SlotSet("card_last4", None)]
+
+    def offer_cards(self, dispatcher: CollectingDispatcher, tracker: Tracker, cid: Text) -> None:
+        """A card the customer does not have: the reason was said; now the valid options."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        task = intent if intent in CARD_READ_TASKS else CARD_READ_TASKS[0]
+        cards = backend().cards(cid)
+        dispatcher.utter_message(response="utter_your_cards", buttons=[
+            {"title": card_label(c, english(tracker)), "payload": f'/{task}{{"card_last4": "{c.last4}"}}'}
+            for c in cards])
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, cid: Text) -> None:
         raise NotImplementedError
@@ -44,12 +60,18 @@ class ActionCheckBalance(BankReadAction):
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, cid: Text) -> None:
         rows = backend().balances(cid, entity(tracker, "card_last4"))
-        lines = [f"{card_label(card)}：{account.currency} 可用余额 {yuan(account.balance)}"
-                 if account.currency == "CNY" else
-                 f"{card_label(card)}：{account.currency} 可用余额 {account.balance:,.2f}"
-                 for card, account in rows]
-        dispatcher.utter_message(text="您的账户余额如下：\n" + "\n".join(lines) if lines
-                                 else "没有查到您名下的账户。")
+        if english(tracker):
+            lines = [f"{capitalised(card_label(card, True))}: {account.currency} {account.balance:,.2f} "
+                     "available" for card, account in rows]
+        else:
+            lines = [f"{card_label(card)}：{account.currency} 可用余额 {yuan(account.balance)}"
+                     if account.currency == "CNY" else
+                     f"{card_label(card)}：{account.currency} 可用余额 {account.balance:,.2f}"
+                     for card, account in rows]
+        if lines:
+            dispatcher.utter_message(response="utter_balances", lines="\n".join(lines))
+        else:
+            dispatcher.utter_message(response="utter_no_accounts")
 
 
 def date_range(tracker: Tracker) -> Tuple[dt.date, dt.date, bool]:
@@ -69,17 +91,19 @@ class ActionQueryTransactions(BankReadAction):
         return "action_query_transactions"
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, cid: Text) -> None:
+        en = english(tracker)
         start, end, defaulted = date_range(tracker)
         items = backend().transactions(cid, start, end, entity(tracker, "card_last4"))
-        period = f"{start:%Y-%m-%d} 至 {end:%Y-%m-%d}" + ("（默认近30天，可以说“上个月”等指定时间）" if defaulted else "")
+        first, last = f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}"
         if not items:
-            dispatcher.utter_message(text=f"{period} 没有查到交易记录。")
+            dispatcher.utter_message(response="utter_no_transactions_default_period" if defaulted
+                                     else "utter_no_transactions", start=first, end=last)
             return
         spent = sum((t.amount for t in items if t.amount < 0), Decimal(0))
         received = sum((t.amount for t in items if t.amount > 0), Decimal(0))
-        lines = [f"{t.booked_at:%m-%d} 尾号{t.card_last4} {t.counterparty or t.description} "
+        card = "card ending " if en else "尾号"
+        lines = [f"{t.booked_at:%m-%d} {card}{t.card_last4} {t.counterparty or t.description} "
                  f"{'+' if t.amount > 0 else ''}{t.amount:,.2f}" for t in items[:MAX_LISTED]]
-        more = f"\n……共 {len(items)} 笔，完整明细请在示例银行App查看。" if len(items) > MAX_LISTED else ""
-        dispatcher.utter_message(
-            text=f"{period} 共 {len(items)} 笔交易，支出 {yuan(-spent)}，收入 {yuan(received)}：\n"
-                 + "\n".join(lines) + more)
+        dispatcher.utter_message(response=TRANSACTION_RESPONSES[defaulted, len(items) > MAX_LISTED],
+                                 start=first, end=last, count=len(items), spent=amount_text(-spent, en),
+                                 received=amount_text(received, en), lines="\n".join(lines))

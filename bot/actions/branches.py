@@ -14,8 +14,9 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import backend, buttons, date_zh, entity, inform_payload, reset_task, today
-from bot.actions.forms import ActionAskConfirm, TaskFormValidation, TaskSubmit, money
+from bot.actions.common import backend, buttons, entity, inform_payload, reset_task, today, turn_command
+from bot.actions.forms import (ActionAskConfirm, TaskFormValidation, TaskSubmit, capitalised, city_name,
+                               date_text, english, money, reply, service_name)
 
 CITIES = ("北京", "上海", "广州", "深圳", "杭州")
 SERVICES = ("大额取现", "开户", "外币兑换", "理财咨询", "贷款面谈", "其他业务")
@@ -23,17 +24,35 @@ CASH_SERVICE = "大额取现"
 LARGE_CASH = Decimal(50_000)
 
 
-def hours_text(branch, day: dt.date) -> Text:
+def hours_text(branch, day: dt.date, en: bool = False) -> Text:
     hours = branch.weekday_hours.get(day.weekday())
-    return f"{hours[0]:%H:%M}-{hours[1]:%H:%M}" if hours else "休息"
+    return f"{hours[0]:%H:%M}-{hours[1]:%H:%M}" if hours else ("closed" if en else "休息")
 
 
-def validate_city(value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+def asked_day(tracker: Tracker) -> tuple[dt.date, Text]:
+    """The day the customer asked about ("周六开不开"), else today."""
+    en = english(tracker)
+    value = entity(tracker, "date")
+    start = value.get("start") if isinstance(value, dict) else value
+    try:
+        day = dt.date.fromisoformat(str(start))
+    except ValueError:
+        return today(), ("today" if en else "今日")
+    return day, (("today" if en else "今日") if day == today() else date_text(day, en))
+
+
+def city_buttons(en: bool) -> List[Dict[Text, Text]]:
+    return buttons((city_name(c, en), inform_payload("city", c)) for c in CITIES)
+
+
+def validate_city(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
     city = str(value or "").removesuffix("市")
     if city in CITIES:
         return {"city": city}
-    dispatcher.utter_message(text=f"示例银行目前在{'、'.join(CITIES)}设有网点，请选择其中一个城市。",
-                             buttons=buttons((c, inform_payload("city", c)) for c in CITIES))
+    en = english(tracker)
+    dispatcher.utter_message(response="utter_city_not_served",
+                             cities=(", " if en else "、").join(city_name(c, en) for c in CITIES),
+                             buttons=city_buttons(en))
     return {"city": None}
 
 
@@ -43,7 +62,7 @@ class ValidateBranchForm(FormValidationAction):
 
     def validate_city(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                       domain: DomainDict) -> Dict[Text, Any]:
-        return validate_city(value, dispatcher)
+        return validate_city(value, dispatcher, tracker)
 
 
 class ActionAskCity(Action):
@@ -52,8 +71,7 @@ class ActionAskCity(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text="请问您在哪个城市（也可以说到区，例如“北京朝阳区”）？",
-                                 buttons=buttons((c, inform_payload("city", c)) for c in CITIES))
+        dispatcher.utter_message(response="utter_which_city", buttons=city_buttons(english(tracker)))
         return []
 
 
@@ -63,17 +81,62 @@ class ActionFindBranch(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        en = english(tracker)
         city, district = tracker.get_slot("city"), tracker.get_slot("district")
-        found = backend().branches(city, district) or backend().branches(city)
-        day = today()
-        lines = [f"· {b.name}：{b.address}，今日 {hours_text(b, day)}"
-                 f"{'，有ATM' if b.has_atm else ''}{'，可办外币业务' if b.foreign_exchange else ''}，电话 {b.phone}"
-                 for b in found[:6]]
-        prefix = "" if not district or any(b.district == district for b in found) else f"{district}暂无网点，"
-        dispatcher.utter_message(
-            text=f"{prefix}{city}的示例银行网点：\n" + "\n".join(lines) if lines else f"{city}暂无示例银行网点。",
-            buttons=buttons([("预约网点业务", "/book_appointment")]) if lines else None)
+        chosen = backend().branch(str(entity(tracker, "branch_id"))) if entity(tracker, "branch_id") else None
+        found = [chosen] if chosen else backend().branches(city, district) or backend().branches(city)
+        day, day_label = asked_day(tracker)
+        listed = [{"id": b.id, "name": b.name} for b in found[:6]]  # what "第二个"/"浦东那个" can refer to
+        if en:
+            lines = [f"· {b.name}: {b.address}; {day_label}: {hours_text(b, day, en)}"
+                     f"{'; ATM' if b.has_atm else ''}"
+                     f"{'; foreign currency services' if b.foreign_exchange else ''}; tel. {b.phone}"
+                     for b in found[:6]]
+        else:
+            lines = [f"· {b.name}：{b.address}，{day_label} {hours_text(b, day)}"
+                     f"{'，有ATM' if b.has_atm else ''}{'，可办外币业务' if b.foreign_exchange else ''}，电话 {b.phone}"
+                     for b in found[:6]]
+        if not lines:
+            dispatcher.utter_message(response="utter_no_branches", city_name=city_name(city, en))
+        elif not district or any(b.district == district for b in found):
+            dispatcher.utter_message(response="utter_branches", city_name=city_name(city, en),
+                                     lines="\n".join(lines), listed=listed)
+        else:
+            dispatcher.utter_message(response="utter_branches_none_in_district", district=district,
+                                     city_name=city_name(city, en), lines="\n".join(lines), listed=listed)
         return reset_task()
+
+
+# The services a branch appointment is for, and the words customers use for them.
+SERVICE_WORDS = {CASH_SERVICE: ("取现", "取钱", "取款", "现金", "取点钱", "cash", "withdraw"),
+                 "开户": ("开户", "开个户", "开卡", "办卡", "办张卡", "open an account", "open a new account"),
+                 "外币兑换": ("外币", "换汇", "换外汇", "兑换", "换美元", "换欧元", "换日元", "换港币", "foreign currency",
+                          "exchange"),
+                 "理财咨询": ("理财", "wealth", "investment"),
+                 "贷款面谈": ("贷款", "借款", "loan", "mortgage")}
+
+
+def _correcting(tracker: Tracker) -> bool:
+    return turn_command(tracker).get("act") == "correct_slots"
+
+
+def service_named(text: Text) -> Optional[Text]:
+    lowered = text.lower()
+    found = [service for service, words in SERVICE_WORDS.items() if any(w in lowered for w in words)]
+    return found[0] if len(found) == 1 else None
+
+
+def _branch_stems(branch) -> List[Text]:
+    district = branch.district.removesuffix("新区").removesuffix("区")
+    short = branch.name.removeprefix("示例银行").removeprefix(branch.city)
+    return [short, district] if len(district) >= 2 else [short]
+
+
+def branch_named(text: Text, city: Optional[Text]) -> Optional[Any]:
+    """The one branch whose name or district the text names (within the city when one is known)."""
+    candidates = backend().branches(city) if city else backend().branches()
+    named = [b for b in candidates if any(stem and stem in text for stem in _branch_stems(b))]
+    return named[0] if len(named) == 1 else None
 
 
 class ValidateAppointmentForm(TaskFormValidation):
@@ -86,6 +149,21 @@ class ValidateAppointmentForm(TaskFormValidation):
             return domain_slots
         return [s for s in domain_slots if s != "amount"]
 
+    async def extract_branch_id(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> Dict[Text, Any]:
+        """"上海浦东支行", "福田那家", "不对，是东城支行": a branch named in any turn of the booking."""
+        if tracker.get_slot("branch_id") and not _correcting(tracker):
+            return {}
+        branch = branch_named(tracker.latest_message.get("text") or "", tracker.get_slot("city"))
+        return {"branch_id": branch.id, "city": branch.city} if branch else {}
+
+    async def extract_service(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: DomainDict) -> Dict[Text, Any]:
+        if tracker.get_slot("service") and not _correcting(tracker):
+            return {}
+        service = service_named(tracker.latest_message.get("text") or "")
+        return {"service": service} if service else {}
+
     async def extract_appointment_date(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                        domain: DomainDict) -> Dict[Text, Any]:
         value = entity(tracker, "date")
@@ -93,13 +171,13 @@ class ValidateAppointmentForm(TaskFormValidation):
 
     def validate_city(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                       domain: DomainDict) -> Dict[Text, Any]:
-        return validate_city(value, dispatcher)
+        return validate_city(value, dispatcher, tracker)
 
     def validate_branch_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> Dict[Text, Any]:
         branch = backend().branch(str(value))
         if branch is None:
-            dispatcher.utter_message(text="没有找到这个网点，请从列表中选择。")
+            dispatcher.utter_message(response="utter_branch_not_found")
             return {"branch_id": None}
         return {"branch_id": branch.id, "city": branch.city}
 
@@ -112,17 +190,18 @@ class ValidateAppointmentForm(TaskFormValidation):
         try:
             day = dt.date.fromisoformat(str(value))
         except ValueError:
-            dispatcher.utter_message(text="没听清日期，请说“明天”“下周三”或“12月3日”这样的日期。")
+            dispatcher.utter_message(response="utter_date_unclear")
             return {"appointment_date": None}
         if day < today():
-            dispatcher.utter_message(text=f"{date_zh(day)}已经过去了，请选择今天以后的日期。")
+            dispatcher.utter_message(response="utter_date_in_past", day=date_text(day, english(tracker)))
             return {"appointment_date": None}
         if day > today() + dt.timedelta(days=30):
-            dispatcher.utter_message(text="网点业务可预约未来 30 天内的日期，请换一个日期。")
+            dispatcher.utter_message(response="utter_date_too_far")
             return {"appointment_date": None}
         branch = backend().branch(tracker.get_slot("branch_id")) if tracker.get_slot("branch_id") else None
         if branch and not backend().is_open(branch, day):
-            dispatcher.utter_message(text=f"{branch.name}{date_zh(day)}不营业，请换一天。")
+            dispatcher.utter_message(response="utter_branch_closed_on_day", branch_name=branch.name,
+                                     day=date_text(day, english(tracker)))
             return {"appointment_date": None}
         return {"appointment_date": day.isoformat()}
 
@@ -130,14 +209,16 @@ class ValidateAppointmentForm(TaskFormValidation):
                            domain: DomainDict) -> Dict[Text, Any]:
         slot = str(value or "")
         if slot not in open_slots(tracker):
-            dispatcher.utter_message(text="这个时间段网点不营业或不可预约，请从可选时段中选择。")
+            dispatcher.utter_message(response="utter_time_slot_unavailable")
             return {"time_slot": None}
         return {"time_slot": slot}
 
-    def amount_problem(self, amount: Decimal, tracker: Tracker) -> Optional[Text]:
+    def amount_problem(self, amount: Decimal, tracker: Tracker) -> Optional[Dict[Text, Any]]:
         day = tracker.get_slot("appointment_date")
-        if amount >= LARGE_CASH and day and dt.date.fromisoformat(day) <= today():
-            return "5 万元（含）以上的大额取现需要至少提前一天预约，请改约明天或以后的日期，或减少取现金额。"
+        if amount < LARGE_CASH:  # only large cash is booked; smaller sums are served without waiting
+            return reply("utter_small_cash_no_booking")
+        if day and dt.date.fromisoformat(day) <= today():
+            return reply("utter_large_cash_needs_notice")
         return None
 
 
@@ -160,11 +241,13 @@ class ActionAskBranch(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        en = english(tracker)
         found = backend().branches(tracker.get_slot("city"), tracker.get_slot("district")) \
             or backend().branches(tracker.get_slot("city"))
-        dispatcher.utter_message(text="请选择要预约的网点：",
-                                 buttons=buttons((f"{b.name}（{b.district}）", inform_payload("branch_id", b.id))
-                                                 for b in found[:8]))
+        dispatcher.utter_message(
+            response="utter_appointment_which_branch",
+            buttons=buttons((f"{b.name} ({b.district})" if en else f"{b.name}（{b.district}）",
+                             inform_payload("branch_id", b.id)) for b in found[:8]))
         return []
 
 
@@ -174,8 +257,11 @@ class ActionAskService(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text="请问要预约办理什么业务？",
-                                 buttons=buttons((s, inform_payload("service", s)) for s in SERVICES))
+        en = english(tracker)
+        dispatcher.utter_message(
+            response="utter_appointment_which_service",
+            buttons=buttons((capitalised(service_name(s, en)), inform_payload("service", s))
+                            for s in SERVICES))
         return []
 
 
@@ -185,23 +271,27 @@ class ActionAskTimeSlot(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text="请选择到店时段：",
-                                 buttons=buttons((s, inform_payload("time_slot", s)) for s in open_slots(tracker)))
+        dispatcher.utter_message(
+            response="utter_appointment_which_time",
+            buttons=buttons((s, inform_payload("time_slot", s)) for s in open_slots(tracker)))
         return []
 
 
 class ActionAskAppointmentConfirm(ActionAskConfirm):
-    confirm_title = "确认预约"
-
     def name(self) -> Text:
         return "action_ask_appointment_form_confirmed"
 
-    def summary(self, tracker: Tracker) -> Text:
+    def summary(self, tracker: Tracker) -> Dict[Text, Any]:
+        en = english(tracker)
         branch = backend().branch(tracker.get_slot("branch_id"))
-        amount = f"，金额 {money(tracker.get_slot('amount'))}" if tracker.get_slot("amount") else ""
         day = dt.date.fromisoformat(tracker.get_slot("appointment_date"))
-        return (f"请核对预约：{branch.name}，{date_zh(day)} {tracker.get_slot('time_slot')}，"
-                f"办理{tracker.get_slot('service')}{amount}。确认预约吗？")
+        details = dict(branch_name=branch.name, day=date_text(day, en),
+                       time_slot=tracker.get_slot("time_slot"),
+                       service_name=service_name(tracker.get_slot("service"), en))
+        if tracker.get_slot("amount"):
+            return reply("utter_confirm_appointment_with_amount", **details,
+                         amount=money(tracker.get_slot("amount"), en))
+        return reply("utter_confirm_appointment", **details)
 
 
 class ActionSubmitAppointment(TaskSubmit):
@@ -214,7 +304,8 @@ class ActionSubmitAppointment(TaskSubmit):
             cid, tracker.get_slot("branch_id"), dt.date.fromisoformat(tracker.get_slot("appointment_date")),
             tracker.get_slot("time_slot"), tracker.get_slot("service"), Decimal(amount) if amount else None)
         branch = backend().branch(booking.branch_id)
-        dispatcher.utter_message(
-            text=(f"预约成功（预约号 {booking.reference}）：{branch.name}，{date_zh(booking.day)} {booking.slot}，"
-                  f"{booking.service}。请携带本人有效身份证件按时到店，地址：{branch.address}。"),
-            operation_reference=booking.reference)
+        en = english(tracker)
+        dispatcher.utter_message(response="utter_appointment_booked", operation_reference=booking.reference,
+                                 branch_name=branch.name, day=date_text(booking.day, en),
+                                 time_slot=booking.slot, service_name=service_name(booking.service, en),
+                                 address=branch.address)

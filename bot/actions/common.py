@@ -40,8 +40,25 @@ def customer_id(tracker: Tracker) -> Optional[Text]:
     return current_customer(tracker.sender_id, tracker.events)
 
 
+def turn_command(tracker: Tracker) -> Dict[Text, Any]:
+    """How the dialogue policy read the current turn (bot/dialogue), or {} when Rasa's rules handled it."""
+    record = tracker.get_slot("dialogue_turn")
+    message = tracker.latest_message or {}
+    if not isinstance(record, dict) or record.get("turn_id") not in (message.get("message_id"),
+                                                                    str(message.get("timestamp"))):
+        return {}
+    return record.get("command") or {}
+
+
+def turn_intent(tracker: Tracker) -> Text:
+    """The task this turn is about: the policy's reading when it made one, else the NLU intent."""
+    return turn_command(tracker).get("intent") or (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
 def entity(tracker: Tracker, name: Text) -> Any:
-    return next(tracker.get_latest_entity_values(name), None)
+    """A value the customer gave in this turn, or one the dialogue policy carried over ("那日元呢")."""
+    found = next(tracker.get_latest_entity_values(name), None)
+    return found if found is not None else (turn_command(tracker).get("slots") or {}).get(name)
 
 
 def to_amount(value: Any) -> Optional[Decimal]:

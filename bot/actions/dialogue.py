@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import customer_id, reset_task
+from bot.actions.common import customer_id, reset_task, turn_command, turn_intent
 from bot.actions.faq import ActionAnswerFaq
 from bot.actions.login import LOGIN_HELP
 from bot.flows import LOGIN_REQUIRED
@@ -22,6 +22,13 @@ from bot.flows import LOGIN_REQUIRED
 ASIDE_RESPONSES = {"greet": "utter_greet_in_flow", "thank": "utter_thank", "chitchat": "utter_chitchat",
                    "bot_challenge": "utter_bot_challenge", "out_of_scope": "utter_out_of_scope",
                    "affirm": "utter_ok", "inform": "utter_inform_unclear"}
+
+
+# Slots a start command may carry into the new flow (they survive the reset of the old one).
+_CARRIED = ("card_last4", "amount", "payee", "city", "district", "currency", "card_product")
+# What the channel hid from a message (connectors/messages.py) -> the warning that explains it.
+_WARNINGS = {"otp": "utter_warn_otp", "password": "utter_warn_password", "id_number": "utter_warn_id_number",
+             "card_number": "utter_warn_card_number"}
 
 
 def _intent(tracker: Tracker) -> Text:
@@ -36,11 +43,13 @@ class ActionStartTask(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        intent = _intent(tracker)
+        intent = turn_intent(tracker)
         events: List[Dict[Text, Any]] = []
         if tracker.active_loop.get("name"):
             dispatcher.utter_message(response="utter_switching_task")
             events += reset_task()
+            carried = turn_command(tracker).get("slots") or {}
+            events += [SlotSet(name, carried[name]) for name in _CARRIED if carried.get(name) is not None]
         if intent in LOGIN_REQUIRED and not customer_id(tracker):
             dispatcher.utter_message(response=LOGIN_HELP.get(intent, "utter_login_required"))
             return events + [SlotSet("task_ready", False)]
@@ -66,7 +75,10 @@ class ActionAnswerAside(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        response = ASIDE_RESPONSES.get(_intent(tracker))
+        kind = turn_command(tracker).get("aside") or _intent(tracker)
+        if kind == "inform":  # a value this flow cannot use: a rung of the fallback ladder like a no-answer
+            return ActionAnswerFaq.not_understood(dispatcher, tracker, "utter_inform_unclear")
+        response = ASIDE_RESPONSES.get(kind)
         if response:
             dispatcher.utter_message(response=response)
             return []
@@ -83,3 +95,28 @@ class ActionHandleInform(Action):
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_ask_what_task")
         return [SlotSet(name, None) for name in ("card_last4", "amount", "payee")]
+
+
+class ActionCloseFlow(Action):
+    """Ends the running flow without a word (the customer is leaving; the goodbye follows)."""
+
+    def name(self) -> Text:
+        return "action_close_flow"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return reset_task()
+
+
+class ActionWarnSensitive(Action):
+    """A secret typed into the chat: the channel already hid it; say why it must never be sent."""
+
+    def name(self) -> Text:
+        return "action_warn_sensitive"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        kinds = (tracker.latest_message.get("metadata") or {}).get("redacted") or []
+        for kind in dict.fromkeys(k for k in kinds if k in _WARNINGS):
+            dispatcher.utter_message(response=_WARNINGS[kind])
+        return []

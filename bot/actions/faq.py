@@ -24,10 +24,16 @@ FAILED_TURNS_SLOT = "failed_turns"
 OFFER_HUMAN_AFTER = 2
 FAQ_ID_ENTITY = "faq_id"
 CLARIFY_TEXT = "您想咨询的是下面哪个问题？请点击选择；如果都不是，请换个说法描述一下。"
+CLARIFY_TEXT_EN = "Which of these questions do you mean? Tap one; if none fits, please describe it another way."
 
 
 def choice_payload(faq_id: Text) -> Text:
     return "/faq" + json.dumps({FAQ_ID_ENTITY: faq_id}, ensure_ascii=False)
+
+
+def _answer_text(entry: Dict[Text, Any], english: bool) -> Text:
+    """The entry's answer in the customer's language (Chinese when no English text exists)."""
+    return (entry.get("answer_en") if english else None) or entry["answer"]
 
 
 def _last_candidates(tracker: Tracker) -> Dict[Text, float]:
@@ -50,26 +56,56 @@ class ActionAnswerFaq(Action):
             return self._answer_choice(dispatcher, tracker, chosen)
         kb = tracker.latest_message.get("kb") or {}
         hits = kb.get("hits") or []
+        english = tracker.get_slot("language") == "en"
+        parts = kb.get("parts") or []
+        if len(parts) > 1:  # several questions in one message: answer (or clarify) each
+            return self._answer_parts(dispatcher, kb, parts, english)
         if kb.get("decision") == "answer" and hits:
-            return self._answer(dispatcher, hits[0]["faq_id"], hits[0]["answer"], hits[0]["score"],
+            return self._answer(dispatcher, hits[0]["faq_id"], _answer_text(hits[0], english), hits[0]["score"],
                                 kb.get("confidence"))
         if kb.get("decision") == "clarify" and hits:
-            dispatcher.utter_message(
-                text=CLARIFY_TEXT,
-                buttons=[{"title": h["question"], "payload": choice_payload(h["faq_id"])} for h in hits],
-                kb_candidates=[{"faq_id": h["faq_id"], "score": h["score"]} for h in hits],
-            )
+            self._clarify(dispatcher, hits, english)
             return [SlotSet(KB_ANSWER_SLOT, None)]
         return self._no_answer(dispatcher, tracker)
 
+    def _answer_parts(self, dispatcher: CollectingDispatcher, kb: Dict[Text, Any], parts: List[Dict[Text, Any]],
+                      english: bool) -> List[Dict[Text, Any]]:
+        """A part is answered when it is confident on its own, or when it is the entry the whole
+        message is confidently about; otherwise that part gets its own choices."""
+        whole = (kb.get("hits") or [{}])[0].get("faq_id") if kb.get("decision") == "answer" else None
+        events: List[Dict[Text, Any]] = []
+        for part in parts:
+            top = part["hits"][0]
+            if part.get("decision") == "answer" or top["faq_id"] == whole:
+                events = self._answer(dispatcher, top["faq_id"], _answer_text(top, english), top["score"],
+                                      part.get("confidence"))
+            else:
+                self._clarify(dispatcher, part["hits"], english, about=part.get("text"))
+        return events or [SlotSet(KB_ANSWER_SLOT, None)]
+
+    @staticmethod
+    def _clarify(dispatcher: CollectingDispatcher, hits: List[Dict[Text, Any]], english: bool,
+                 about: Optional[Text] = None) -> None:
+        text = CLARIFY_TEXT_EN if english else CLARIFY_TEXT
+        if about:
+            text = (f"About “{about}”: " if english else f"关于“{about}”：") + text
+        dispatcher.utter_message(
+            text=text, buttons=[{"title": h["question"], "payload": choice_payload(h["faq_id"])} for h in hits],
+            kb_candidates=[{"faq_id": h["faq_id"], "score": h["score"]} for h in hits])
+
     @staticmethod
     def _no_answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+        return ActionAnswerFaq.not_understood(dispatcher, tracker, "utter_kb_no_answer")
+
+    @staticmethod
+    def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker, response: Text) -> List[Dict[Text, Any]]:
+        """One more turn the bot could not use; the second in a row offers a human (the fallback ladder)."""
         failed = int(tracker.get_slot(FAILED_TURNS_SLOT) or 0) + 1
         if failed >= OFFER_HUMAN_AFTER:
             dispatcher.utter_message(response="utter_offer_human")
             failed = 0
         else:
-            dispatcher.utter_message(response="utter_kb_no_answer")
+            dispatcher.utter_message(response=response)
         return [SlotSet(KB_ANSWER_SLOT, None), SlotSet(FAILED_TURNS_SLOT, float(failed))]
 
     def _answer_choice(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -83,7 +119,8 @@ class ActionAnswerFaq(Action):
             entry = None
         if entry is None:
             return self._no_answer(dispatcher, tracker)
-        return self._answer(dispatcher, faq_id, entry["answer"], _last_candidates(tracker).get(faq_id),
+        english = tracker.get_slot("language") == "en"
+        return self._answer(dispatcher, faq_id, _answer_text(entry, english), _last_candidates(tracker).get(faq_id),
                             None, selected=True)
 
     @staticmethod

@@ -6,6 +6,7 @@ slot is checked when it is filled (also when the customer corrects it later,
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from abc import ABC, abstractmethod
 from decimal import Decimal
@@ -15,8 +16,8 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import (backend, buttons, call_bank, customer_id, entity, inform_payload, reset_task,
-                                to_amount, yuan)
+from bot.actions.common import (backend, buttons, call_bank, customer_id, date_zh, entity, inform_payload,
+                                reset_task, to_amount, turn_command, yuan)
 from bot.nlu.entity_values import parse_bare_amount
 
 
@@ -30,7 +31,26 @@ def _bare_last4(tracker: Tracker) -> Optional[Text]:
     found = _LAST4.findall(text)
     rest = _CORRECTION.sub("", _LAST4.sub("", text)).strip(" ，,。.!！那张这张卡的号尾")
     return found[0] if len(found) == 1 and not rest else None
+
+
+def english(tracker: Tracker) -> bool:
+    """Does the customer write in English? (the `language` slot, bot/domain/dialogue.yml)
+
+    Replies are domain responses with a Chinese default and an English variation; Python only
+    picks the language for what it composes itself: list lines, option buttons, labels, values.
+    """
+    return tracker.get_slot("language") == "en"
+
+
 CARD_KIND_ZH = {"debit": "借记卡", "credit": "信用卡"}
+CARD_KIND_EN = {"debit": "debit card", "credit": "credit card"}
+# Names of the fixed options, for English replies and buttons (the slot values stay Chinese).
+CITY_EN = {"北京": "Beijing", "上海": "Shanghai", "广州": "Guangzhou", "深圳": "Shenzhen", "杭州": "Hangzhou"}
+SERVICE_EN = {"大额取现": "large cash withdrawal", "开户": "account opening", "外币兑换": "foreign currency exchange",
+              "理财咨询": "wealth management advice", "贷款面谈": "loan consultation", "其他业务": "other services"}
+WEEKDAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTH_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+            "November", "December")
 
 
 def eligible_cards(tracker: Tracker, kinds: tuple[str, ...]) -> list:
@@ -40,8 +60,75 @@ def eligible_cards(tracker: Tracker, kinds: tuple[str, ...]) -> list:
     return [c for c in backend().cards(cid) if c.kind in kinds]
 
 
-def card_label(card) -> Text:
+def card_label(card, en: bool = False) -> Text:
+    """"借记卡 尾号6688" / "debit card ending 6688"."""
+    if en:
+        return f"{CARD_KIND_EN.get(card.kind, card.kind)} ending {card.last4}"
     return f"{CARD_KIND_ZH.get(card.kind, card.kind)} 尾号{card.last4}"
+
+
+def capitalised(text: Text) -> Text:
+    """A button title or a line start: "debit card ending 6688" → "Debit card ending 6688"."""
+    return text[:1].upper() + text[1:]
+
+
+def reply(response: Text, **variables: Any) -> Dict[Text, Any]:
+    """A domain response and the values of its {placeholders}: `dispatcher.utter_message(**reply(...))`."""
+    return {"response": response, **variables}
+
+
+def amount_text(amount: Decimal, en: bool = False) -> Text:
+    """"1,200.00 元" / "CNY 1,200.00"."""
+    return f"CNY {amount:,.2f}" if en else yuan(amount)
+
+
+def date_text(day: dt.date, en: bool = False) -> Text:
+    """"12月3日（周三）" / "Wednesday 3 December"."""
+    return f"{WEEKDAY_EN[day.weekday()]} {day.day} {MONTH_EN[day.month - 1]}" if en else date_zh(day)
+
+
+def city_name(city: Any, en: bool = False) -> Any:
+    return CITY_EN.get(city, city) if en else city
+
+
+def service_name(service: Any, en: bool = False) -> Any:
+    return SERVICE_EN.get(service, service) if en else service
+
+
+SLOT_LABELS = {"zh": {"amount": "金额", "card_last4": "卡片", "payee": "收款人", "city": "城市", "district": "区域",
+                      "branch_id": "网点", "service": "业务", "appointment_date": "日期", "time_slot": "时段",
+                      "card_product": "卡种"},
+               "en": {"amount": "amount", "card_last4": "card", "payee": "payee", "city": "city",
+                      "district": "district", "branch_id": "branch", "service": "service",
+                      "appointment_date": "date", "time_slot": "time", "card_product": "card product"}}
+
+
+def slot_label(name: Text, tracker: Tracker) -> Text:
+    labels = SLOT_LABELS["en" if english(tracker) else "zh"]
+    return labels.get(name, name)
+
+
+def display_value(name: Text, value: Any, en: bool = False) -> Text:
+    if name == "amount":
+        return money(value, en)
+    if name == "card_last4":
+        return f"the one ending {value}" if en else f"尾号{value}"
+    if en and name == "city":
+        return str(city_name(value, en))
+    if en and name == "service":
+        return str(service_name(value, en))
+    if en and name == "appointment_date":
+        try:
+            return date_text(dt.date.fromisoformat(str(value)), en)
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+def _card_by_product(text: Text, cards: list) -> Optional[Text]:
+    """The one card whose product name ("工资卡" in "示例银行工资卡") the text uses."""
+    named = [c.last4 for c in cards if (stem := c.product.removeprefix("示例银行")) and len(stem) >= 3 and stem in text]
+    return named[0] if len(named) == 1 else None
 
 
 class ActionAskCard(Action, ABC):
@@ -52,14 +139,16 @@ class ActionAskCard(Action, ABC):
         """The action name in the domain."""
 
     kinds: tuple[str, ...] = ("debit", "credit")
-    prompt = "请问是哪一张卡？请选择或告诉我卡号后四位。"
+    response = "utter_ask_card"  # the question; a response without buttons (the cards are added here)
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        en = english(tracker)
         cards = eligible_cards(tracker, self.kinds)
         dispatcher.utter_message(
-            text=self.prompt,
-            buttons=buttons((card_label(c), inform_payload("card_last4", c.last4)) for c in cards))
+            response=self.response,
+            buttons=buttons((capitalised(card_label(c, en)), inform_payload("card_last4", c.last4))
+                            for c in cards))
         return []
 
 
@@ -72,6 +161,18 @@ class TaskFormValidation(FormValidationAction, ABC):
 
     card_kinds: tuple[str, ...] = ("debit", "credit")
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[Dict[Text, Any]]:
+        events = await super().run(dispatcher, tracker, domain)
+        command = turn_command(tracker)
+        if command.get("act") == "correct_slots":
+            for event in events:
+                name, value = event.get("name"), event.get("value")
+                if event.get("event") == "slot" and name in command.get("slots", {}) and value is not None:
+                    dispatcher.utter_message(response="utter_corrected", slot_label=slot_label(name, tracker),
+                                             value=display_value(name, value, english(tracker)))
+        return events
+
     async def extract_card_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> Dict[Text, Any]:
         cards = eligible_cards(tracker, self.card_kinds)
@@ -79,8 +180,11 @@ class TaskFormValidation(FormValidationAction, ABC):
             return {"card_last4": cards[0].last4}  # one card: nothing to ask
         if entity(tracker, "card_last4"):
             return {}
-        digits = _bare_last4(tracker)
+        named = _card_by_product(tracker.latest_message.get("text") or "", cards)
         requested = tracker.get_slot("requested_slot")
+        if named and (requested == "card_last4" or turn_command(tracker).get("act") == "correct_slots"):
+            return {"card_last4": named}  # "用我的工资卡转"
+        digits = _bare_last4(tracker)
         if digits and (requested == "card_last4"
                        or (requested == "confirmed" and digits in {c.last4 for c in cards})):
             return {"card_last4": digits}  # "6688" answering the question, or "不对，是4872"
@@ -103,37 +207,38 @@ class TaskFormValidation(FormValidationAction, ABC):
         cards = eligible_cards(tracker, self.card_kinds)
         if any(c.last4 == last4 for c in cards):
             return {"card_last4": last4}
+        en = english(tracker)
         if cards:
-            dispatcher.utter_message(
-                text=f"没有找到您名下尾号为 {last4 or '（空）'} 的可用卡片。您名下的卡有："
-                     + "、".join(card_label(c) for c in cards) + "。")
+            dispatcher.utter_message(response="utter_card_not_found",
+                                     card_last4=last4 or ("(none)" if en else "（空）"),
+                                     cards=(", " if en else "、").join(card_label(c, en) for c in cards))
         else:
-            dispatcher.utter_message(text="没有找到您名下可办理此业务的卡片。")
+            dispatcher.utter_message(response="utter_no_eligible_card")
         return {"card_last4": None}
 
     def validate_amount(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                         domain: DomainDict) -> Dict[Text, Any]:
         amount = to_amount(value)
         if amount is None or amount <= 0:
-            dispatcher.utter_message(text="金额需要大于 0，请告诉我具体金额，例如“5000元”。")
+            dispatcher.utter_message(response="utter_amount_not_positive")
             return {"amount": None}
         if amount != amount.quantize(Decimal("0.01")):
-            dispatcher.utter_message(text="金额最多精确到分（两位小数），请重新告诉我金额。")
+            dispatcher.utter_message(response="utter_amount_too_precise")
             return {"amount": None}
         problem = self.amount_problem(amount, tracker)
         if problem:
-            dispatcher.utter_message(text=problem)
+            dispatcher.utter_message(**problem)
             return {"amount": None}
         return {"amount": str(amount)}
 
-    def amount_problem(self, amount: Decimal, tracker: Tracker) -> Optional[Text]:
-        """A flow-specific reason to refuse the amount, or None."""
+    def amount_problem(self, amount: Decimal, tracker: Tracker) -> Optional[Dict[Text, Any]]:
+        """A flow-specific reason to refuse the amount, as `reply(response, **variables)`, or None."""
         return None
 
     def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> Dict[Text, Any]:
         corrected = set(tracker.slots_to_validate()) - {"confirmed", "requested_slot"}
-        if corrected:  # "不对，是4872": the summary changed, so ask again
+        if corrected or value is None:  # "不对，是4872": the summary changed, so ask again
             return {"confirmed": None}
         return {"confirmed": bool(value)}
 
@@ -145,12 +250,10 @@ class TaskSubmit(Action, ABC):
     def name(self) -> Text:
         """The action name in the domain."""
 
-    cancelled_text = "好的，已为您取消，没有办理任何业务。还有什么可以帮您？"
-
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if tracker.get_slot("confirmed") is not True:
-            dispatcher.utter_message(text=self.cancelled_text)
+            dispatcher.utter_message(response="utter_cancelled")
             return reset_task()
         cid = customer_id(tracker)
         call_bank(dispatcher, self.name(), lambda: self.submit(dispatcher, tracker, cid))
@@ -160,25 +263,26 @@ class TaskSubmit(Action, ABC):
         raise NotImplementedError
 
 
-def money(value: Any) -> Text:
+def money(value: Any, en: bool = False) -> Text:
     amount = to_amount(value)
-    return yuan(amount) if amount is not None else str(value)
+    return amount_text(amount, en) if amount is not None else str(value)
 
 
 class ActionAskConfirm(Action, ABC):
-    """Summarises what is about to happen and asks for an explicit yes or no."""
+    """Summarises what is about to happen and asks for an explicit yes or no.
+
+    The summary is a domain response whose buttons are the confirm (/affirm) and cancel (/deny) choices.
+    """
 
     @abstractmethod
     def name(self) -> Text:
         """The action name in the domain."""
 
-    confirm_title = "确认"
-
-    def summary(self, tracker: Tracker) -> Text:
+    def summary(self, tracker: Tracker) -> Dict[Text, Any]:
+        """`reply(response, **variables)` for the summary."""
         raise NotImplementedError
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text=self.summary(tracker),
-                                 buttons=buttons([(self.confirm_title, "/affirm"), ("取消", "/deny")]))
+        dispatcher.utter_message(**self.summary(tracker))
         return []

@@ -12,11 +12,17 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import backend, buttons, call_bank, entity, inform_payload, yuan
+from bot.actions.common import backend, call_bank, entity, yuan
+from bot.actions.forms import amount_text, english
 
 
 LOAN_TYPE_ZH = {"mortgage": "住房贷款", "car": "汽车贷款", "consumer": "个人消费贷款", "business": "个人经营贷款"}
+LOAN_TYPE_EN = {"mortgage": "home loan", "car": "car loan", "consumer": "personal consumer loan",
+                "business": "personal business loan"}
 MAJOR_CURRENCIES = ("USD", "EUR", "JPY", "HKD", "GBP")
+CURRENCY_EN = {"USD": "US dollar", "EUR": "Euro", "JPY": "Japanese yen", "HKD": "Hong Kong dollar",
+               "GBP": "British pound", "AUD": "Australian dollar", "CAD": "Canadian dollar",
+               "SGD": "Singapore dollar"}
 
 
 class ProductAction(Action, ABC):
@@ -43,12 +49,14 @@ class ActionLoanInquiry(ProductAction):
         products = backend().loan_products(loan_type)
         if not products:
             products = backend().loan_products()
-        lines = [f"· {p.name}（{LOAN_TYPE_ZH.get(p.loan_type, p.loan_type)}）：{p.rate_text}，"
-                 f"最高 {yuan(p.max_amount)}，最长 {p.max_term_months} 个月" for p in products]
-        dispatcher.utter_message(
-            text="示例银行的贷款产品参考如下：\n" + "\n".join(lines)
-                 + "\n实际额度和利率以审批结果及示例银行公告为准。需要的话可以预约网点客户经理面谈。",
-            buttons=buttons([("预约网点面谈", "/book_appointment"), ("转人工咨询", "/request_human")]))
+        if english(tracker):
+            lines = [f"· {p.name} ({LOAN_TYPE_EN.get(p.loan_type, p.loan_type)}): {p.rate_text}; "
+                     f"up to {amount_text(p.max_amount, True)}, for up to {p.max_term_months} months"
+                     for p in products]
+        else:
+            lines = [f"· {p.name}（{LOAN_TYPE_ZH.get(p.loan_type, p.loan_type)}）：{p.rate_text}，"
+                     f"最高 {yuan(p.max_amount)}，最长 {p.max_term_months} 个月" for p in products]
+        dispatcher.utter_message(response="utter_loan_products", lines="\n".join(lines))
 
 
 class ActionWealthProducts(ProductAction):
@@ -58,13 +66,16 @@ class ActionWealthProducts(ProductAction):
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         risk = entity(tracker, "risk_level")
         products = backend().wealth_products(max_risk=risk) if risk else backend().wealth_products()
-        lines = [f"· {p.name}（{p.risk_level}，期限 {p.term_days} 天，{p.min_amount:,.0f} 元起）：{p.expected_yield_text}"
-                 for p in products]
+        if english(tracker):
+            lines = [f"· {p.name} ({p.risk_level}, {p.term_days}-day term, from CNY {p.min_amount:,.0f}): "
+                     f"{p.expected_yield_text}" for p in products]
+        else:
+            lines = [f"· {p.name}（{p.risk_level}，期限 {p.term_days} 天，{p.min_amount:,.0f} 元起）："
+                     f"{p.expected_yield_text}" for p in products]
+        # Without a risk level the reply offers to narrow the list (R1 / R2 / R3 and below) as buttons.
         dispatcher.utter_message(
-            text="为您找到以下产品：\n" + "\n".join(lines)
-                 + "\n理财非存款，产品有风险，投资须谨慎。购买前需完成风险承受能力评估，只能购买与评估结果相匹配的产品。",
-            buttons=None if risk else buttons(
-                [(f"只看 {level} 及以下", inform_payload("risk_level", level)) for level in ("R1", "R2", "R3")]))
+            response="utter_wealth_products" if risk else "utter_wealth_products_with_filters",
+            lines="\n".join(lines))
 
 
 class ActionExchangeRate(ProductAction):
@@ -78,8 +89,14 @@ class ActionExchangeRate(ProductAction):
         rates = backend().exchange_rates(currency)
         if not currency:
             rates = [r for r in rates if r.currency in MAJOR_CURRENCIES]
-        lines = [f"· {r.name_zh} {r.currency}：现汇买入 {r.buy}，现钞买入 {r.cash_buy}，卖出 {r.sell}"
-                 for r in rates]
-        as_of = f"（{rates[0].as_of:%Y-%m-%d %H:%M} 牌价，每 100 外币兑人民币）" if rates else ""
-        dispatcher.utter_message(
-            text=f"示例银行外汇牌价{as_of}：\n" + "\n".join(lines) + "\n牌价实时变动，以交易时示例银行实时牌价为准。")
+        if english(tracker):
+            lines = [f"· {CURRENCY_EN.get(r.currency, r.name_zh)} ({r.currency}): TT buying {r.buy}, "
+                     f"cash buying {r.cash_buy}, selling {r.sell}" for r in rates]
+        else:
+            lines = [f"· {r.name_zh} {r.currency}：现汇买入 {r.buy}，现钞买入 {r.cash_buy}，卖出 {r.sell}"
+                     for r in rates]
+        if rates:
+            dispatcher.utter_message(response="utter_exchange_rates",
+                                     as_of=f"{rates[0].as_of:%Y-%m-%d %H:%M}", lines="\n".join(lines))
+        else:
+            dispatcher.utter_message(response="utter_exchange_rates_without_time", lines="\n".join(lines))

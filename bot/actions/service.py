@@ -7,6 +7,7 @@ desk cannot be reached, the request becomes a ticket (leave a message).
 from __future__ import annotations
 
 import logging
+import re
 import math
 from typing import Any, Dict, List, Optional, Text
 
@@ -15,12 +16,26 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import backend, buttons, customer_id, reset_task
+from bot.actions.common import backend, buttons, call_bank, customer_id, reset_task
 from bot.actions.desk import handoff_reason, request_handoff
-from bot.actions.forms import card_label, eligible_cards
+from bot.actions.forms import card_label, eligible_cards, english
 
 log = logging.getLogger(__name__)
 MIN_COMPLAINT_CHARS = 8
+MIN_OPENING_DETAIL_CHARS = 20
+MIN_OPENING_DETAIL_WORDS = 12
+
+
+def tells_what_happened(text: Text) -> bool:
+    """More than "我要投诉X": long enough to say what happened (Chinese characters or English words)."""
+    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return han >= MIN_OPENING_DETAIL_CHARS or len(re.findall(r"[A-Za-z]+", text)) >= MIN_OPENING_DETAIL_WORDS
+TALK_TO_A_PERSON_NOW = {"zh": "立即转人工", "en": "Talk to a person now"}  # after the freeze buttons
+# (outside service hours? (else the desk could not be reached), urgent?) -> the leave-a-message reply
+CALLBACK_RESPONSES = {(True, False): "utter_handoff_after_hours",
+                      (True, True): "utter_handoff_after_hours_urgent",
+                      (False, False): "utter_handoff_unavailable",
+                      (False, True): "utter_handoff_unavailable_urgent"}
 
 
 def open_ticket(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text, summary: Text,
@@ -53,9 +68,22 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_complaint_text(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[Text, Any]:
         text = str(value or "").strip()
-        if len(text) < MIN_COMPLAINT_CHARS or text.startswith("/"):
+        # The opening "我要投诉X" names whom; the ticket needs what happened, so ask unless it says that too.
+        opening = tracker.get_slot("requested_slot") is None
+        if text.startswith("/") or len(text) < MIN_COMPLAINT_CHARS or (opening and not tells_what_happened(text)):
             return {"complaint_text": None}
         return {"complaint_text": text}
+
+
+def complaint_summary(tracker: Tracker) -> Text:
+    """Everything the customer said since the complaint started (whom, then what happened)."""
+    said: List[Text] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_start_task":
+            break
+        if event.get("event") == "user" and not str(event.get("text") or "").startswith("/"):
+            said.append(str(event.get("text") or ""))
+    return "\n".join(reversed(said)) or (tracker.get_slot("complaint_text") or "")
 
 
 class ActionSubmitComplaint(Action):
@@ -64,13 +92,9 @@ class ActionSubmitComplaint(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        ticket = open_ticket(dispatcher, tracker, "complaint", tracker.get_slot("complaint_text") or "")
+        ticket = open_ticket(dispatcher, tracker, "complaint", complaint_summary(tracker))
         if ticket:
-            dispatcher.utter_message(
-                text=(f"非常抱歉给您带来不好的体验。您的投诉已登记（工单号 {ticket.reference}），"
-                      "专人会在 1 个工作日内与您联系处理。需要现在转人工客服吗？"),
-                buttons=buttons([("转人工客服", "/request_human"), ("不用了", "/deny")]),
-                ticket_reference=ticket.reference)
+            dispatcher.utter_message(response="utter_complaint_registered", ticket_reference=ticket.reference)
         return reset_task()
 
 
@@ -85,18 +109,24 @@ class ActionFraudReport(Action):
         dispatcher.utter_message(response="utter_fraud_urgent")
         text = tracker.latest_message.get("text") or ""
         ticket = open_ticket(dispatcher, tracker, "fraud", text, priority="urgent")
+        en = english(tracker)
         cards = eligible_cards(tracker, ("debit", "credit"))
-        options = [(f"冻结{card_label(c)}", '/report_card_loss{"card_last4": "%s"}' % c.last4)
+        options = [(f"Freeze {card_label(c, en)}" if en else f"冻结{card_label(c)}",
+                    '/report_card_loss{"card_last4": "%s"}' % c.last4)
                    for c in cards if c.status == "active"]
-        reference = f"（工单号 {ticket.reference}）" if ticket else ""
+        # The ticket number goes in `fraud_ticket`: `ticket_reference` marks complaint tickets
+        # (_latest_ticket_reference).
         if options:
-            dispatcher.utter_message(text=f"已为您优先登记{reference}。如需马上冻结银行卡，请点击：",
-                                     buttons=buttons(options + [("立即转人工", "/request_human")]))
+            # The freeze buttons come first, so the response has none of its own.
+            dispatcher.utter_message(
+                response="utter_fraud_logged_freeze_cards" if ticket
+                else "utter_fraud_logged_freeze_cards_no_ticket",
+                fraud_ticket=ticket.reference if ticket else "",
+                buttons=buttons(options + [(TALK_TO_A_PERSON_NOW["en" if en else "zh"], "/request_human")]))
         else:
             dispatcher.utter_message(
-                text=f"已为您优先登记{reference}。登录示例银行App后可以在这里直接冻结银行卡；"
-                     "您也可以拨打示例银行客服热线 7×24 小时办理挂失冻结。",
-                buttons=buttons([("立即转人工", "/request_human")]))
+                response="utter_fraud_logged" if ticket else "utter_fraud_logged_no_ticket",
+                fraud_ticket=ticket.reference if ticket else "")
         return [SlotSet("handoff_priority", "urgent")]
 
 
@@ -116,17 +146,67 @@ class ActionRequestHuman(Action):
         if answer and answer["status"] == "queued":
             ahead, minutes = max(int(answer["position"]) - 1, 0), max(math.ceil(answer["expected_wait_s"] / 60), 1)
             dispatcher.utter_message(
-                text=(f"正在为您转接人工客服{'（已优先处理）' if priority == 'urgent' else ''}，"
-                      f"您前面还有 {ahead} 位，预计等待约 {minutes} 分钟。接通前您可以先描述问题，客服接入后都能看到。"),
+                response="utter_handoff_queued_urgent" if priority == "urgent" else "utter_handoff_queued",
+                ahead=ahead, minutes=minutes,
                 handoff={"handoff_id": answer["handoff_id"], "priority": priority, "position": answer["position"]})
             return done + [ConversationPaused()]
         ticket = open_ticket(dispatcher, tracker, "callback",
                              f"客户请求人工服务（{reason}）：{tracker.latest_message.get('text') or ''}", priority)
         if ticket:
             hours = (answer or {}).get("hours") or "08:00-22:00"
-            why = "现在是非人工服务时间" if answer else "人工客服暂时无法接入"
             dispatcher.utter_message(
-                text=(f"{why}（服务时间 {hours}）。已为您登记留言（编号 {ticket.reference}）"
-                      f"{'，您的问题已优先处理' if priority == 'urgent' else ''}，我们会尽快联系您。"),
+                response=CALLBACK_RESPONSES[bool(answer), priority == "urgent"], hours=hours,
+                callback_reference=ticket.reference,
                 handoff={"reference": ticket.reference, "priority": priority})
         return done
+
+
+def _latest_ticket_reference(tracker: Tracker, kind_action: Text) -> Optional[Text]:
+    """The ticket the bot opened in `kind_action` earlier in this conversation (newest first)."""
+    opened_by = None
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot" and (event.get("metadata") or {}).get("ticket_reference"):
+            opened_by = (event.get("metadata") or {}).get("ticket_reference")
+        elif event.get("event") == "action" and event.get("name") == kind_action and opened_by:
+            return opened_by
+    return None
+
+
+class ActionFraudCardDetails(Action):
+    """Inside fraud handling the card the customer names goes straight into the freeze offer."""
+
+    def name(self) -> Text:
+        return "action_fraud_card_details"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        from bot.actions.common import turn_command
+
+        last4 = str((turn_command(tracker).get("slots") or {}).get("card_last4") or "")
+        owned = {c.last4 for c in eligible_cards(tracker, ("debit", "credit")) if c.status == "active"}
+        response = "utter_fraud_card_noted" if last4 in owned else "utter_fraud_card_unknown"
+        dispatcher.utter_message(response=response, card_last4=last4)
+        return []
+
+
+class ActionAddComplaintDetails(Action):
+    """What a customer adds right after a complaint goes into that complaint's ticket."""
+
+    def name(self) -> Text:
+        return "action_add_complaint_details"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        from bot.banking.masking import mask_text
+
+        reference = _latest_ticket_reference(tracker, "action_submit_complaint")
+        text = mask_text(tracker.latest_message.get("text") or "")[:1000]
+        if not reference:
+            ticket = open_ticket(dispatcher, tracker, "complaint", text)
+            reference = ticket.reference if ticket else None
+        elif not call_bank(dispatcher, self.name(),
+                           lambda: backend().add_ticket_details(reference, customer_id(tracker), text)):
+            return []
+        if reference:
+            dispatcher.utter_message(response="utter_complaint_details_added", ticket_reference=reference)
+        return []

@@ -115,3 +115,7 @@ class BankingBackend(abc.ABC):
 
     @abc.abstractmethod
     def tickets(self, customer_id: Optional[str] = None) -> list[Ticket]: ...
+
+    @abc.abstractmethod
+    def add_ticket_details(self, reference: str, customer_id: Optional[str], details: str) -> Ticket:
+        """Append what the customer added later; only the ticket's own customer may add to it."""

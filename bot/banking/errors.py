@@ -53,3 +53,7 @@ class BookingTooLate(BankingError):
 
 class UnknownCurrency(BankingError):
     message_zh = "暂不支持这个币种，示例银行提供美元、欧元、日元、港币、英镑、澳元、加元、新加坡元的牌价。"
+
+
+class TicketNotFound(BankingError):
+    message_zh = "没有找到这张工单。"

@@ -57,6 +57,7 @@ from bot.banking.schema import (
 from bot.banking.seed import seed
 from bot.private_db import private_engine
 
+TICKET_SUMMARY_MAX = 4000
 RISK_ORDER = ("R1", "R2", "R3", "R4", "R5")
 LARGE_CASH = Decimal(50_000)
 CREDIT_CARD_PRODUCTS = ["示例银行标准信用卡", "示例银行白金信用卡", "示例银行青春信用卡", "示例银行车主信用卡"]
@@ -352,6 +353,14 @@ class SandboxBank(BankingBackend):
             row = TicketRow(reference=_reference("GD"), kind=kind, customer_id=customer_id, summary=summary,
                             priority=priority, created_at=dt.datetime.now())
             s.add(row)
+            return _ticket(row)
+
+    def add_ticket_details(self, reference: str, customer_id: Optional[str], details: str) -> Ticket:
+        with self._tx() as s:
+            row = s.get(TicketRow, reference)
+            if row is None or row.customer_id != customer_id:
+                raise errors.TicketNotFound(f"ticket {reference} not found")
+            row.summary = f"{row.summary}\n补充：{details}"[:TICKET_SUMMARY_MAX]
             return _ticket(row)
 
     def tickets(self, customer_id: Optional[str] = None) -> list[Ticket]:

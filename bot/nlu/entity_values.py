@@ -31,8 +31,9 @@ class Span:
 # amounts ---------------------------------------------------------------------------------------------
 _MAGNITUDE = {"万": 10_000, "w": 10_000, "W": 10_000, "千": 1_000, "k": 1_000, "K": 1_000}
 _AMOUNT = re.compile(
-    rf"(?P<sym>[￥¥]\s*)?(?P<num>{_NUM})\s*(?P<mag>万|千|[wWkK](?![a-zA-Z]))?\s*(?P<unit>元|块钱|块|圆|rmb|RMB|人民币)?")
-_MONEY_VERB = re.compile(r"转|汇|还|取|存|贷|借|付|充值|金额|额度")
+    rf"(?P<sym>[￥¥]\s*)?(?P<num>{_NUM})\s*(?P<mag>万|千|[wWkK](?![a-zA-Z]))?\s*(?P<unit>元|块钱|块|圆|rmb|RMB|人民币|yuan|CNY|cny)?")
+_MONEY_VERB = re.compile(r"转|汇|还|取|存|贷|借|付|打|充值|金额|额度|transfer|send|pay|repay|withdraw|deposit",
+                         re.IGNORECASE)
 
 
 def cn_number(text: str) -> Optional[Decimal]:
@@ -71,7 +72,7 @@ def find_amounts(text: str, taken: set[int]) -> list[Span]:
         digits_only = bool(re.fullmatch(r"[\d,.]+", m.group("num")))
         marked = m.group("sym") or m.group("mag") or m.group("unit")
         cn_magnitude = not digits_only and re.search(r"[十百千万亿]", m.group("num"))
-        context = _MONEY_VERB.search(text[max(0, m.start() - 8):m.start()])
+        context = _MONEY_VERB.search(text[max(0, m.start() - 12):m.start()])
         if not (marked or cn_magnitude or (context and digits_only)):
             continue
         if digits_only and len(m.group("num").replace(",", "").split(".")[0]) > 10:
@@ -91,14 +92,16 @@ def parse_bare_amount(text: str) -> Optional[str]:
 
 
 # card last four --------------------------------------------------------------------------------------
-_CARD = re.compile(r"(?:尾号|末四位|后四位|后4位|末4位|卡号后四位|尾数)(?:是|为|:|：)?\s*(\d{4})(?!\d)"
-                   r"|(?<!\d)(\d{4})(?!\d)\s*(?:那张|这张|的卡|的那张|结尾|的储蓄卡|的信用卡|的借记卡)")
+_CARD = re.compile(r"(?:尾号|末四位|后四位|后4位|末4位|卡号后四位|尾数|ending(?: in| with)?|ends? (?:in|with)|"
+                   r"last (?:four|4)(?: digits)?(?: are| is)?)(?:是|为|:|：)?\s*(\d{4})(?!\d)"
+                   r"|(?<!\d)(\d{4})(?!\d)\s*(?:那张|这张|的卡|的那张|结尾|的储蓄卡|的信用卡|的借记卡)"
+                   r"|(?:用|从)(\d{4})(?![\d.,万千百块元wWkK])")
 
 
 def find_card_last4(text: str) -> list[Span]:
     spans = []
     for m in _CARD.finditer(text):
-        group = 1 if m.group(1) else 2
+        group = next(i for i in (1, 2, 3) if m.group(i))
         spans.append(Span("card_last4", m.start(group), m.end(group), m.group(group)))
     return spans
 
@@ -302,20 +305,22 @@ def find_currency(text: str) -> list[Span]:
 # payee -----------------------------------------------------------------------------------------------
 _NOT_NAME_START = set("我你他她它您们的了吗呢吧啊钱块元转账汇款给到卡里这那个一")
 _NAME_END = re.compile(r"[转汇打还付的了吗呢吧啊钱块元]|[零一二两三四五六七八九十]+[十百千万块元]")
-_PAYEE = re.compile(r"(?:给|转给|转账给|汇给|打给|收款人(?:是|为|:|：)?)\s*([\u4e00-\u9fa5]{2,5}|[A-Z][a-z]+(?: [A-Z][a-z]+)?)")
+_PAYEE = re.compile(r"(?:给|转给|转账给|汇给|打给|收款人(?:是|为|:|：))\s*([\u4e00-\u9fa5]{2,5}|[A-Z][a-z]+(?: [A-Z][a-z]+)?)"
+                    r"|\b(?:to|pay)\s+([\u4e00-\u9fa5]{2,4})(?![\u4e00-\u9fa5])")
 
 
 def find_payees(text: str) -> list[Span]:
     spans = []
     for m in _PAYEE.finditer(text):
-        name = m.group(1)
+        group = 1 if m.group(1) else 2
+        name = m.group(group)
         if not name.isascii():
             stop = _NAME_END.search(name)
             # a name may end in a numeral character (张三, 李四): keep at least two characters
             name = name[:max(stop.start(), 2)] if stop else name[:4]
             if len(name) < 2 or name[0] in _NOT_NAME_START:
                 continue
-        spans.append(Span("payee", m.start(1), m.start(1) + len(name), name))
+        spans.append(Span("payee", m.start(group), m.start(group) + len(name), name))
     return spans
 
 

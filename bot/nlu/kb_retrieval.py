@@ -7,6 +7,7 @@ actions only read ``latest_message["kb"]``.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +26,18 @@ log = logging.getLogger(__name__)
 
 KB_KEY = "kb"
 UNAVAILABLE = "unavailable"
+# "开手机银行要带什么？另外转账一天最多能转多少": several questions in one message.
+_PART_BREAK = re.compile(r"[？?。！!；;\n]+|(?:[，,]\s*)?(?:另外|还有|还想问|顺便问一?下|再问一?下|以及|and also|also)[，,:：\s]*",
+                         re.IGNORECASE)
+MIN_PART_CHARS = 4
+MAX_PARTS = 3
+
+
+def question_parts(text: Text) -> List[Text]:
+    """The separate questions in a message; one element when it asks one thing."""
+    parts = [p.strip(" ，,") for p in _PART_BREAK.split(text)]
+    parts = [p for p in parts if len(p) >= MIN_PART_CHARS]
+    return parts[:MAX_PARTS] if len(parts) > 1 else [text]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -79,4 +92,24 @@ class KnowledgeBaseRetrieval(GraphComponent):
         except Exception:  # never let one odd message break the conversation
             log.exception("knowledge-base lookup failed")
             return {"decision": UNAVAILABLE, "confidence": 0.0, "hits": []}
-        return {**result, "index_version": retriever.version}
+        answer = {**result, "index_version": retriever.version}
+        parts = question_parts(text)
+        if len(parts) > 1:
+            answer["parts"] = self._part_answers(retriever, parts)
+        return answer
+
+    def _part_answers(self, retriever: Any, parts: List[Text]) -> List[Dict[Text, Any]]:
+        """Each question of a multi-part message with its own assessment (answer or clarify; parts
+        the knowledge base knows nothing about are left out, and each entry is used once)."""
+        found, seen = [], set()
+        for part in parts:
+            try:
+                result = retriever.assess(part, k=self._config["top_k"]).as_dict()
+            except Exception:
+                log.exception("knowledge-base lookup failed for a message part")
+                continue
+            hits = result.get("hits") or []
+            if result.get("decision") in ("answer", "clarify") and hits and hits[0]["faq_id"] not in seen:
+                seen.add(hits[0]["faq_id"])
+                found.append({"text": part, **result})
+        return found

@@ -2,6 +2,8 @@
 import datetime as dt
 
 import pytest
+from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -12,6 +14,9 @@ from bot.actions.products import ActionExchangeRate
 from bot.banking import errors
 from bot.banking.sandbox import SandboxBank
 from bot.identity import identity_metadata
+from bot.settings import REPO_ROOT
+
+NLG = TemplatedNaturalLanguageGenerator(Domain.load(str(REPO_ROOT / "bot" / "domain")).responses)
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +43,14 @@ def _run(action, tracker):
     return dispatcher.messages, events
 
 
+def _text(message):
+    """What the customer reads: a response is rendered as Rasa does it (Chinese default, no slots set)."""
+    if not message.get("response"):
+        return message["text"]
+    values = {k: v for k, v in message.items() if k not in ("response", "template", "buttons")}
+    return NLG.generate_from_slots(message["response"], {}, "rest", **values)["text"]
+
+
 def test_balance_needs_a_login_and_reveals_nothing_without_one():
     [message], _ = _run(ActionCheckBalance(), _tracker("查余额"))
     assert message["response"] == "utter_login_required"
@@ -45,20 +58,23 @@ def test_balance_needs_a_login_and_reveals_nothing_without_one():
 
 def test_balance_of_a_logged_in_customer():
     [message], _ = _run(ActionCheckBalance(), _tracker("查余额", "C001"))
-    assert "6688" in message["text"] and "52,380.50" in message["text"]
+    assert "6688" in _text(message) and "52,380.50" in _text(message)
 
 
-def test_an_unknown_card_is_a_polite_refusal():
+def test_an_unknown_card_is_a_polite_refusal_with_the_valid_options():
     entities = [{"entity": "card_last4", "value": "0000"}]
-    [message], _ = _run(ActionCheckBalance(), _tracker("尾号0000余额", "C001", entities))
+    [message, options], _ = _run(ActionCheckBalance(), _tracker("尾号0000余额", "C001", entities))
     assert message["text"] == errors.CardNotFound.message_zh
+    assert options["response"] == "utter_your_cards"
+    assert {b["payload"] for b in options["buttons"]} >= {'/check_balance{"card_last4": "6688"}',
+                                                          '/check_balance{"card_last4": "4872"}'}
 
 
 def test_exchange_rate_for_one_currency_and_for_the_majors():
     [usd], _ = _run(ActionExchangeRate(), _tracker("美元汇率", entities=[{"entity": "currency", "value": "USD"}]))
-    assert "美元" in usd["text"] and "欧元" not in usd["text"]
+    assert "美元" in _text(usd) and "欧元" not in _text(usd)
     [majors], _ = _run(ActionExchangeRate(), _tracker("汇率"))
-    assert all(name in majors["text"] for name in ("美元", "欧元", "日元", "港币", "英镑"))
+    assert all(name in _text(majors) for name in ("美元", "欧元", "日元", "港币", "英镑"))
 
 
 def test_call_bank_turns_refusals_and_outages_into_replies():

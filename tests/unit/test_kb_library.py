@@ -151,6 +151,43 @@ def test_an_encoder_and_a_retriever_are_built_from_an_explicit_config(explicit):
     assert lookup_entry("transfer.arrival_time", explicit.index_dir)["id"] == "transfer.arrival_time"
 
 
+def test_hits_and_lookups_carry_the_english_answer(content, explicit):
+    from knowledge_base.entries import lookup_entry
+
+    english = {e.id: e.answer_en for e in content.entries}
+    built = knowledge_base.load_retriever(config=explicit)
+    assert all(e.get("answer_en") == english[e["id"]] for e in built.entries)  # the index is current
+    hits = built.search("How long is the interest-free period on a credit card?", k=3)
+    assert hits[0].faq_id == "credit_card.interest_free_period"
+    assert all(h.answer_en == english[h.faq_id] and h.answer_en != h.answer for h in hits)
+    assessment = built.assess("信用卡的免息还款期最长多少天").as_dict()
+    assert assessment["hits"][0]["answer_en"] == english["credit_card.interest_free_period"]
+    assert "60 days" in assessment["hits"][0]["answer_en"]
+    entry = lookup_entry("transfer.arrival_time", explicit.index_dir)
+    assert entry["answer_en"] == english["transfer.arrival_time"] and entry["answer"] != entry["answer_en"]
+
+
+def test_an_index_built_before_english_answers_still_serves(explicit, tmp_path):
+    import json
+
+    from knowledge_base.entries import lookup_entry
+    from knowledge_base.index import CURRENT, current_version_dir
+    from knowledge_base.retriever import Retriever
+
+    version = current_version_dir(explicit.index_dir)
+    old = tmp_path / "index" / version.name
+    shutil.copytree(version, old)
+    (old.parent / CURRENT).write_text(version.name)
+    entries = json.loads((old / "entries.json").read_text(encoding="utf-8"))
+    for entry in entries:
+        entry.pop("answer_en")
+    (old / "entries.json").write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
+
+    [hit] = Retriever(old, explicit).search("信用卡的免息还款期最长多少天", k=1)
+    assert hit.faq_id == "credit_card.interest_free_period" and hit.answer and hit.answer_en == ""
+    assert lookup_entry("transfer.arrival_time", old.parent)["answer"]
+
+
 def test_the_query_prefix_comes_from_the_config(explicit):
     from knowledge_base.embedding import embed_queries
 

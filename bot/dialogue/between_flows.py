@@ -1,0 +1,119 @@
+"""Commands for a turn between flows: follow-ups of the task just done, urgent details, offered next steps."""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from bot.dialogue import cues
+from bot.dialogue.slot_values import card_from_text, pick_choice
+from bot.dialogue.state import DialogueState
+from bot.dialogue.turn import CONFIDENT, LIKELY, OFFER_MIN, Command, Turn, is_knowledge_question
+from bot.flows import TASK_ENTRY
+
+# Values a finished task can be re-run with ("那日元呢", "浦东那个周六开不开", "那另一张呢").
+TASK_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "exchange_rate": ("currency", "amount"),
+    "find_branch": ("city", "district", "date"),
+    "check_balance": ("card_last4",),
+    "query_transactions": ("date", "card_last4"),
+    "credit_card_bill": ("card_last4",),
+    "loan_inquiry": ("loan_type", "amount"),
+    "wealth_products": ("risk_level",),
+}
+CARD_TASKS = ("report_card_loss", "credit_card_repay", "check_balance", "query_transactions", "credit_card_bill")
+# Pointing at something just shown ("它", "那家", "this one") and asking about its details.
+_POINTING = re.compile(r"它|那家|这家|那个|这个|该网点|\b(?:it|its|that one|this one|there)\b", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"地址|在哪|哪条街|电话|号码|ATM|营业|几点|开门|关门|周[一二三四五六日天]|"
+                        r"\b(?:address|phone|number|open|close|hours)\b", re.IGNORECASE)
+
+
+def between_flows(state: DialogueState, turn: Turn) -> Command:
+    last = state.last_task
+    card = turn.entities.get("card_last4") or _loose_card(turn, state).get("card_last4")
+    if last and last.intent == "fraud_report" and card and not (cues.is_request(turn.text)
+                                                                 and turn.other_task("fraud_report", LIKELY)):
+        return Command("urgent_details", slots={"card_last4": card}, reason="card details for the fraud just reported")
+    if state.choices and last and cues.is_cancel(turn.text) and not cues.request_after_cancel(turn.text):
+        return Command("cancel_flow", reason="declines what the bot offered (\"不用转人工了\")")
+    if last and cues.is_correction(turn.text) and last.intent in TASK_PARAMETERS:
+        fixed = {k: v for k, v in (turn.entities | _loose_card(turn, state)).items()
+                 if k in TASK_PARAMETERS[last.intent]}
+        if fixed:
+            return Command("follow_up", intent=last.intent, slots={**last.values, **fixed},
+                           reason="corrects the task just done")
+    offered = _offered_intent(state, turn)
+    if offered:
+        return Command("handoff" if offered == "request_human" else "start_flow", intent=offered,
+                       reason="picks a next step the bot offered")
+    if last and last.intent == "complaint" and last.turns_ago <= 1 and turn.intent in ("complaint", "inform") \
+            and len(turn.text) >= 8:
+        return Command("complaint_details", reason="more details for the complaint just registered")
+    item = _listed_item(state, turn)
+    if item:
+        return item
+    follow = _follow_up(state, turn)
+    if follow:
+        return follow
+    if turn.intent in TASK_ENTRY and is_knowledge_question(turn):
+        return Command("answer_question", aside="faq", reason="asks how a task works, not to do it")
+    if turn.intent in CARD_TASKS and "card_last4" not in turn.entities and _loose_card(turn, state):
+        return Command("start_flow", intent=turn.intent, slots=_loose_card(turn, state),
+                       reason="names the card mentioned before")
+    return Command("abstain", reason="Rasa's rules handle a fresh request")
+
+
+def _loose_card(turn: Turn, state: DialogueState) -> dict[str, Any]:
+    card = card_from_text(turn.text, state.last_card, turn.entities.get("amount")) \
+        if "card_last4" not in turn.entities else None
+    return {"card_last4": card} if card else {}
+
+
+def _offered_intent(state: DialogueState, turn: Turn) -> Optional[str]:
+    """Customers who repeat the task just finished while the bot offers next steps mean one of the steps."""
+    offered = {c.payload.lstrip("/").split("{")[0] for c in state.choices if c.payload.startswith("/")}
+    offered -= {"deny", "affirm", "faq", "inform"}
+    if not offered or not state.last_task or turn.intent in offered:
+        return None
+    if turn.intent != state.last_task.intent and turn.confidence >= CONFIDENT:
+        return None
+    ranked = [name for name, score in turn.ranking[:3] if name in offered and score >= OFFER_MIN]
+    return ranked[0] if ranked else None
+
+
+def _listed_item(state: DialogueState, turn: Turn) -> Optional[Command]:
+    """"第二个的电话多少", "东城那家在哪条街", "它几点关门": a question about an item the last answer listed."""
+    last = state.last_task
+    if not last or not state.listed or (cues.is_request(turn.text) and turn.other_task(last.intent, LIKELY)):
+        return None
+    picked = pick_choice(turn.text, state.listed)
+    if picked is None and len(state.listed) == 1 and (_POINTING.search(turn.text) or _ATTRIBUTE.search(turn.text)):
+        picked = state.listed[0]
+    if picked is None and _ATTRIBUTE.search(turn.text) and not turn.entities:
+        # "有ATM吗" about a list of several: the same answer again, it carries every item's details
+        return Command("follow_up", intent=last.intent, slots=dict(last.values), reason="asks about the list again")
+    if picked is None:
+        return None
+    return Command("follow_up", intent=last.intent, slots={**last.values, picked.slot: picked.value,
+                                                           **{k: v for k, v in turn.entities.items() if k == "date"}},
+                   reason=f"asks about {picked.title}, listed in the last answer")
+
+
+def _follow_up(state: DialogueState, turn: Turn) -> Optional[Command]:
+    last = state.last_task
+    if not last or last.intent not in TASK_PARAMETERS or turn.other_task(last.intent, CONFIDENT):
+        return None
+    if turn.intent == "faq" and not cues.is_ellipsis(turn.text):
+        return None
+    new = {k: v for k, v in turn.entities.items() if k in TASK_PARAMETERS[last.intent]}
+    if "district" in new and "city" not in new:
+        new["city"] = last.values.get("city")
+    elliptical = cues.is_ellipsis(turn.text)
+    if not new:
+        # "那大概多少利息" right after the loan answer: the same task again, if nothing else knows the answer
+        if not (elliptical and turn.kb_decision in ("no_answer", None) and turn.intent in ("faq", "nlu_fallback",
+                                                                                           last.intent)):
+            return None
+    elif not (elliptical or turn.intent in (last.intent, "inform", "nlu_fallback") or len(turn.text) <= 12):
+        return None
+    return Command("follow_up", intent=last.intent, slots={**last.values, **new},
+                   reason=f"continues {last.intent} with new values")

@@ -1,0 +1,247 @@
+"""Turn interpretation in context (bot/dialogue): the same words mean different things in different states."""
+from __future__ import annotations
+
+import pytest
+
+from bot.dialogue import cues
+from bot.dialogue.commands import Turn, interpret
+from bot.dialogue.slot_values import Choice, amount_from_text, card_from_text, payee_from_text, pick_choice
+from bot.dialogue.state import DialogueState, LastTask, dialogue_state
+
+
+def in_form(form: str, asked: str, **slots) -> DialogueState:
+    return DialogueState(active_form=form, requested_slot=asked, slots={"requested_slot": asked, **slots})
+
+
+def turn(text: str, intent: str = "inform", confidence: float = 0.9, kb: str | None = None, **entities) -> Turn:
+    return Turn(text=text, intent=intent, confidence=confidence, ranking=[(intent, confidence)], entities=entities,
+                kb_decision=kb)
+
+
+@pytest.mark.parametrize("text,expected", [("他叫陈志强", "陈志强"), ("那先转给李四吧", "李四"), ("王小明", "王小明"),
+                                           ("Tom Lee", "Tom Lee"), ("一千二", None), ("转人工", None),
+                                           ("我要找经理", None)])
+def test_payee_names_from_free_text(text, expected):
+    assert payee_from_text(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [("一千二", "1200"), ("那取十万", "100000"), ("三千块", "3000"),
+                                           ("5000", "5000"), ("他叫陈志强", None)])
+def test_amounts_in_any_form(text, expected):
+    assert amount_from_text(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [("6688那张", "6688"), ("the one ending 6688", "6688"),
+                                           ("用尾号4872的卡", "4872"), ("这张卡", "1024"), ("随便", None)])
+def test_card_in_any_wording(text, expected):
+    assert card_from_text(text, last_card="1024") == expected
+
+
+def test_offered_options_by_ordinal_and_by_name():
+    choices = [Choice("示例银行上海浦东支行", "branch_id", "SH01", ""), Choice("示例银行上海徐汇支行", "branch_id", "SH02", "")]
+    assert pick_choice("第二个", choices).value == "SH02"
+    assert pick_choice("浦东那个", choices).value == "SH01"
+    assert pick_choice("随便哪个", choices) is None
+
+
+@pytest.mark.parametrize("text,correction,cancel", [("不对，是三百", True, False), ("不对", True, False),
+                                                    ("算了先不转了", False, True), ("还是不还了，下周再说", False, True),
+                                                    ("是4872不是6688", True, False), ("好的", False, False)])
+def test_correction_and_cancel_cues(text, correction, cancel):
+    assert cues.is_correction(text) is correction
+    assert cues.is_cancel(text) is cancel
+
+
+def test_language_follows_the_customer():
+    assert cues.language_of("the one ending 6688") == "en"
+    assert cues.language_of("手机银行transfer limit太低了能提吗") == "zh"
+    assert cues.language_of("6688") is None
+    assert cues.language_of("qwerty asdf zxcv") is None  # letters, but no English
+    assert cues.language_of("Send 200 to my friend 陈小红") == "en"
+    assert cues.language_of("ok的") == "zh"
+
+
+def test_a_name_answering_the_payee_question_is_a_payee_whatever_the_intent():
+    command = interpret(in_form("transfer_form", "payee"), turn("他叫陈志强", "request_human", 0.95))
+    assert (command.act, command.slots) == ("set_slots", {"payee": "陈志强"})
+
+
+def test_correction_at_confirmation_overwrites_the_slot():
+    state = in_form("transfer_form", "confirmed", payee="张三", amount="3000", card_last4="6688")
+    command = interpret(state, turn("不对，是三百", "deny"))
+    assert (command.act, command.slots) == ("correct_slots", {"amount": "300"})
+
+
+def test_correction_with_an_entity():
+    state = in_form("card_loss_form", "confirmed", card_last4="6688")
+    command = interpret(state, turn("等等说错了，丢的是4872那张", "report_card_loss", card_last4="4872"))
+    assert (command.act, command.slots) == ("correct_slots", {"card_last4": "4872"})
+
+
+def test_bare_no_is_never_a_cancel():
+    command = interpret(in_form("transfer_form", "confirmed", amount="300"), turn("不对", "deny"))
+    assert command.act == "ask_correction"
+
+
+def test_cancel_then_a_new_request_switches():
+    command = interpret(in_form("apply_card_form", "card_product"), turn("先不办了，帮我查下余额", "check_balance", 0.8))
+    assert (command.act, command.intent) == ("start_flow", "check_balance")
+
+
+def test_cancel_alone_ends_the_flow():
+    assert interpret(in_form("transfer_form", "card_last4"), turn("算了先不转了", "deny")).act == "cancel_flow"
+
+
+def test_question_inside_a_flow_is_an_aside():
+    command = interpret(in_form("transfer_form", "card_last4"), turn("跨行转账收手续费吗", "transfer_money", kb="answer"))
+    assert (command.act, command.aside) == ("answer_question", "faq")
+
+
+def test_other_slot_values_inside_a_flow():
+    command = interpret(in_form("appointment_form", "city"), turn("那取十万", "book_appointment", amount="100000"))
+    assert (command.act, command.slots) == ("set_slots", {"amount": "100000"})
+
+
+def test_ellipsis_continues_the_last_task():
+    state = DialogueState(last_task=LastTask("exchange_rate", {"currency": "EUR"}))
+    command = interpret(state, turn("日元呢", "faq", 0.4, currency="JPY"))
+    assert (command.act, command.intent, command.slots["currency"]) == ("follow_up", "exchange_rate", "JPY")
+
+
+def test_district_follow_up_keeps_the_city():
+    state = DialogueState(last_task=LastTask("find_branch", {"city": "上海"}))
+    command = interpret(state, turn("浦东那个周六开不开", "find_branch", 0.7, district="浦东新区",
+                                    date={"start": "2026-12-05", "end": "2026-12-05"}))
+    assert command.act == "follow_up" and command.slots["city"] == "上海" and command.slots["district"] == "浦东新区"
+
+
+def test_card_named_after_a_fraud_report_feeds_the_freeze_offer():
+    state = DialogueState(last_task=LastTask("fraud_report"))
+    command = interpret(state, turn("是从尾号6688的卡转的", "transfer_money", 0.6, card_last4="6688"))
+    assert (command.act, command.slots) == ("urgent_details", {"card_last4": "6688"})
+
+
+def test_this_card_refers_to_the_card_named_before():
+    state = DialogueState(last_task=LastTask("fraud_report"), last_card="6688")
+    command = interpret(state, turn("帮我冻结这张卡", "report_card_loss", 0.95))
+    assert (command.act, command.intent, command.slots) == ("start_flow", "report_card_loss", {"card_last4": "6688"})
+
+
+def test_a_question_about_a_task_topic_gets_the_answer_not_the_task():
+    command = interpret(DialogueState(), turn("房贷最长能贷多少年", "loan_inquiry", 0.9, kb="answer"))
+    assert command.act == "answer_question"
+    assert interpret(DialogueState(), turn("能帮我挂失吗", "report_card_loss", 0.9, kb="answer")).act == "abstain"
+
+
+def test_secrets_are_warned_about_before_anything_else():
+    state = in_form("transfer_form", "card_last4")
+    command = interpret(state, Turn(text="验证码 ******", intent="inform", redacted=("otp",)))
+    assert command.act == "warn_sensitive"
+
+
+def test_buttons_speak_for_themselves():
+    assert interpret(in_form("transfer_form", "payee"), turn('/inform{"payee": "张三"}')).act == "abstain"
+
+
+def test_state_from_events_knows_the_last_task_and_the_offered_choices():
+    events = [
+        {"event": "user", "text": "上海的网点", "parse_data": {"entities": [{"entity": "city", "value": "上海"}]}},
+        {"event": "action", "name": "action_start_task"},
+        {"event": "slot", "name": "city", "value": "上海"},
+        {"event": "action", "name": "branch_form"},
+        {"event": "action", "name": "action_find_branch"},
+        {"event": "bot", "text": "上海的示例银行网点", "data": {"buttons": [{"title": "预约网点业务",
+                                                                     "payload": "/book_appointment"}]}},
+        {"event": "slot", "name": "city", "value": None},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "浦东那个周六开不开", "parse_data": {}},
+    ]
+    state = dialogue_state(events, {"requested_slot": None}, None)
+    assert state.last_task.intent == "find_branch" and state.last_task.values == {"city": "上海"}
+    assert [c.payload for c in state.choices] == ["/book_appointment"]
+    assert state.last_bot_action == "action_find_branch"
+
+
+def test_contrast_correction_finds_the_slot_by_its_old_value():
+    state = in_form("repay_form", "confirmed", card_last4="1024", amount="700")
+    command = interpret(state, turn("是1700不是700", "inform"))
+    assert (command.act, command.slots) == ("correct_slots", {"amount": "1700"})
+
+
+def test_a_bare_four_digit_correction_is_left_to_the_form_that_knows_the_cards():
+    state = in_form("transfer_form", "confirmed", payee="张三", amount="1200", card_last4="6688")
+    command = interpret(state, turn("不对，是4872", "inform"))
+    assert (command.act, command.slots) == ("correct_slots", {})
+
+
+def test_cancel_and_goodbye_in_one_message():
+    command = interpret(in_form("branch_form", "city"), turn("算了不查了，拜拜", "goodbye"))
+    assert (command.act, command.aside) == ("cancel_flow", "goodbye")
+
+
+def test_a_question_never_switches_the_task():
+    command = interpret(in_form("transfer_form", "amount", payee="李四"),
+                        turn("今天周末，转到建行能到吗", "query_transactions", 0.7, kb="clarify"))
+    assert command.act == "answer_question"
+
+
+def test_declining_an_offer_is_not_taking_it():
+    state = DialogueState(last_task=LastTask("complaint"),
+                          choices=[Choice("转人工客服", None, None, "/request_human"), Choice("不用了", None, None, "/deny")])
+    assert interpret(state, turn("不用转人工了，你们记下来就行", "request_human", 0.9)).act == "cancel_flow"
+
+
+def test_an_offered_next_step_is_taken_when_the_turn_leans_to_it():
+    state = DialogueState(last_task=LastTask("complaint"),
+                          choices=[Choice("转人工客服", None, None, "/request_human"), Choice("不用了", None, None, "/deny")])
+    command = interpret(state, Turn("我想直接找你们负责人谈", "complaint", 0.6,
+                                    ranking=[("complaint", 0.6), ("request_human", 0.3)]))
+    assert command.act == "handoff"
+
+
+def test_an_item_of_the_last_list_by_ordinal():
+    state = DialogueState(last_task=LastTask("find_branch", {"city": "杭州"}),
+                          listed=[Choice("示例银行杭州西湖支行", "branch_id", "HZ01", ""),
+                                  Choice("示例银行杭州滨江支行", "branch_id", "HZ02", "")])
+    command = interpret(state, turn("第二个的电话多少", "check_balance", 0.7))
+    assert (command.act, command.intent, command.slots["branch_id"]) == ("follow_up", "find_branch", "HZ02")
+
+
+def test_yes_in_the_words_of_the_task_confirms():
+    command = interpret(in_form("card_loss_form", "confirmed", card_last4="8866"), turn("确认冻结", "report_card_loss"))
+    assert (command.act, command.slots) == ("set_slots", {"confirmed": True})
+
+
+def test_a_statement_about_the_fraud_is_not_a_new_transfer():
+    state = DialogueState(last_task=LastTask("fraud_report"))
+    assert interpret(state, turn("是从尾号6688的卡转的", "transfer_money", 0.99, card_last4="6688")).act == \
+        "urgent_details"
+    # an order to freeze is a fresh request: Rasa's rules start card loss, the entity fills the card
+    assert interpret(state, turn("冻结2468这张", "report_card_loss", 0.9, card_last4="2468")).act == "abstain"
+
+
+def test_a_warning_comes_first_then_the_request_is_served():
+    command = interpret(DialogueState(), Turn(text="转给吴九800，交易密码是******", intent="transfer_money",
+                                              confidence=0.95, entities={"payee": "吴九", "amount": "800"},
+                                              redacted=("password",)))
+    assert (command.act, command.then, command.intent) == ("warn_sensitive", "start_flow", "transfer_money")
+
+
+def test_the_value_right_after_the_correction_cue_wins():
+    state = in_form("transfer_form", "confirmed", payee="李四", amount="20000", card_last4="6688")
+    text = "不对，用4872转，6688那张我要留着还房贷"
+    command = interpret(state, Turn(text=text, intent="inform", confidence=0.9, entities={"card_last4": "4872"},
+                                    mentions=[("card_last4", "4872", 4), ("card_last4", "6688", 10)]))
+    assert command.slots == {"card_last4": "4872"}
+    state = in_form("branch_form", "city")
+    text = "广州，哦不对，我现在在深圳"
+    command = interpret(state, Turn(text=text, intent="inform", confidence=0.9, entities={"city": "广州"},
+                                    mentions=[("city", "广州", 0), ("city", "深圳", 11)]))
+    assert (command.act, command.slots) == ("correct_slots", {"city": "深圳"})
+
+
+def test_the_answer_to_what_should_change_is_a_correction():
+    state = in_form("transfer_form", "confirmed", payee="张三", amount="1000", card_last4="6688")
+    state.last_bot_action = "utter_ask_correction"
+    command = interpret(state, turn("金额是九百", "deny", 0.7))
+    assert (command.act, command.slots) == ("correct_slots", {"amount": "900"})
