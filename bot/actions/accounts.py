@@ -11,8 +11,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import backend, call_bank, entity, today, yuan
-from bot.actions.forms import amount_text, capitalised, card_label, english
+from bot.actions.common import backend, call_bank, english, entity, today, yuan
+from bot.actions.forms import amount_text, capitalised, card_label
 from bot.actions.login import require_login
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import backend, buttons, entity, inform_payload, reset_task, today, turn_command
+from bot.actions.common import backend, buttons, english, entity, inform_payload, reset_task, today, turn_command
 from bot.actions.forms import (ActionAskConfirm, TaskFormValidation, TaskSubmit, capitalised, city_name,
-                               date_text, english, money, reply, service_name)
+                               date_text, money, reply, service_name)
 
 CITIES = ("北京", "上海", "广州", "深圳", "杭州")
 SERVICES = ("大额取现", "开户", "外币兑换", "理财咨询", "贷款面谈", "其他业务")

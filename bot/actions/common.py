@@ -43,9 +43,8 @@ def customer_id(tracker: Tracker) -> Optional[Text]:
 def turn_command(tracker: Tracker) -> Dict[Text, Any]:
     """How the dialogue policy read the current turn (bot/dialogue), or {} when Rasa's rules handled it."""
     record = tracker.get_slot("dialogue_turn")
-    message = tracker.latest_message or {}
-    if not isinstance(record, dict) or record.get("turn_id") not in (message.get("message_id"),
-                                                                    str(message.get("timestamp"))):
+    message_id = (tracker.latest_message or {}).get("message_id")
+    if not isinstance(record, dict) or not message_id or record.get("turn_id") != message_id:
         return {}
     return record.get("command") or {}
 
@@ -53,6 +52,15 @@ def turn_command(tracker: Tracker) -> Dict[Text, Any]:
 def turn_intent(tracker: Tracker) -> Text:
     """The task this turn is about: the policy's reading when it made one, else the NLU intent."""
     return turn_command(tracker).get("intent") or (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+def english(tracker: Tracker) -> bool:
+    """Does the customer write in English? (the `language` slot, bot/domain/dialogue.yml)
+
+    Replies are domain responses with a Chinese default and an English variation; Python only
+    picks the language for what it composes itself: list lines, option buttons, labels, values.
+    """
+    return tracker.get_slot("language") == "en"
 
 
 def entity(tracker: Tracker, name: Text) -> Any:

@@ -15,6 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.common import english
 from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,9 @@ def choice_payload(faq_id: Text) -> Text:
     return "/faq" + json.dumps({FAQ_ID_ENTITY: faq_id}, ensure_ascii=False)
 
 
-def _answer_text(entry: Dict[Text, Any], english: bool) -> Text:
+def _answer_text(entry: Dict[Text, Any], en: bool) -> Text:
     """The entry's answer in the customer's language (Chinese when no English text exists)."""
-    return (entry.get("answer_en") if english else None) or entry["answer"]
+    return (entry.get("answer_en") if en else None) or entry["answer"]
 
 
 def _last_candidates(tracker: Tracker) -> Dict[Text, float]:
@@ -56,20 +57,20 @@ class ActionAnswerFaq(Action):
             return self._answer_choice(dispatcher, tracker, chosen)
         kb = tracker.latest_message.get("kb") or {}
         hits = kb.get("hits") or []
-        english = tracker.get_slot("language") == "en"
+        en = english(tracker)
         parts = kb.get("parts") or []
         if len(parts) > 1:  # several questions in one message: answer (or clarify) each
-            return self._answer_parts(dispatcher, kb, parts, english)
+            return self._answer_parts(dispatcher, kb, parts, en)
         if kb.get("decision") == "answer" and hits:
-            return self._answer(dispatcher, hits[0]["faq_id"], _answer_text(hits[0], english), hits[0]["score"],
+            return self._answer(dispatcher, hits[0]["faq_id"], _answer_text(hits[0], en), hits[0]["score"],
                                 kb.get("confidence"))
         if kb.get("decision") == "clarify" and hits:
-            self._clarify(dispatcher, hits, english)
+            self._clarify(dispatcher, hits, en)
             return [SlotSet(KB_ANSWER_SLOT, None)]
         return self._no_answer(dispatcher, tracker)
 
     def _answer_parts(self, dispatcher: CollectingDispatcher, kb: Dict[Text, Any], parts: List[Dict[Text, Any]],
-                      english: bool) -> List[Dict[Text, Any]]:
+                      en: bool) -> List[Dict[Text, Any]]:
         """A part is answered when it is confident on its own, or when it is the entry the whole
         message is confidently about; otherwise that part gets its own choices."""
         whole = (kb.get("hits") or [{}])[0].get("faq_id") if kb.get("decision") == "answer" else None
@@ -77,18 +78,18 @@ class ActionAnswerFaq(Action):
         for part in parts:
             top = part["hits"][0]
             if part.get("decision") == "answer" or top["faq_id"] == whole:
-                events = self._answer(dispatcher, top["faq_id"], _answer_text(top, english), top["score"],
+                events = self._answer(dispatcher, top["faq_id"], _answer_text(top, en), top["score"],
                                       part.get("confidence"))
             else:
-                self._clarify(dispatcher, part["hits"], english, about=part.get("text"))
+                self._clarify(dispatcher, part["hits"], en, about=part.get("text"))
         return events or [SlotSet(KB_ANSWER_SLOT, None)]
 
     @staticmethod
-    def _clarify(dispatcher: CollectingDispatcher, hits: List[Dict[Text, Any]], english: bool,
+    def _clarify(dispatcher: CollectingDispatcher, hits: List[Dict[Text, Any]], en: bool,
                  about: Optional[Text] = None) -> None:
-        text = CLARIFY_TEXT_EN if english else CLARIFY_TEXT
+        text = CLARIFY_TEXT_EN if en else CLARIFY_TEXT
         if about:
-            text = (f"About “{about}”: " if english else f"关于“{about}”：") + text
+            text = (f"About “{about}”: " if en else f"关于“{about}”：") + text
         dispatcher.utter_message(
             text=text, buttons=[{"title": h["question"], "payload": choice_payload(h["faq_id"])} for h in hits],
             kb_candidates=[{"faq_id": h["faq_id"], "score": h["score"]} for h in hits])
@@ -119,8 +120,8 @@ class ActionAnswerFaq(Action):
             entry = None
         if entry is None:
             return self._no_answer(dispatcher, tracker)
-        english = tracker.get_slot("language") == "en"
-        return self._answer(dispatcher, faq_id, _answer_text(entry, english), _last_candidates(tracker).get(faq_id),
+        return self._answer(dispatcher, faq_id, _answer_text(entry, english(tracker)),
+                            _last_candidates(tracker).get(faq_id),
                             None, selected=True)
 
     @staticmethod

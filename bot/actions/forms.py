@@ -16,7 +16,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import (backend, buttons, call_bank, customer_id, date_zh, entity, inform_payload,
+from bot.actions.common import (backend, buttons, call_bank, customer_id, date_zh, english, entity, inform_payload,
                                 reset_task, to_amount, turn_command, yuan)
 from bot.nlu.entity_values import parse_bare_amount
 
@@ -31,15 +31,6 @@ def _bare_last4(tracker: Tracker) -> Optional[Text]:
     found = _LAST4.findall(text)
     rest = _CORRECTION.sub("", _LAST4.sub("", text)).strip(" ，,。.!！那张这张卡的号尾")
     return found[0] if len(found) == 1 and not rest else None
-
-
-def english(tracker: Tracker) -> bool:
-    """Does the customer write in English? (the `language` slot, bot/domain/dialogue.yml)
-
-    Replies are domain responses with a Chinese default and an English variation; Python only
-    picks the language for what it composes itself: list lines, option buttons, labels, values.
-    """
-    return tracker.get_slot("language") == "en"
 
 
 CARD_KIND_ZH = {"debit": "借记卡", "credit": "信用卡"}

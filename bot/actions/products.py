@@ -12,8 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import backend, call_bank, entity, yuan
-from bot.actions.forms import amount_text, english
+from bot.actions.common import backend, call_bank, english, entity, yuan
+from bot.actions.forms import amount_text
 
 
 LOAN_TYPE_ZH = {"mortgage": "住房贷款", "car": "汽车贷款", "consumer": "个人消费贷款", "business": "个人经营贷款"}

@@ -7,8 +7,8 @@ desk cannot be reached, the request becomes a ticket (leave a message).
 from __future__ import annotations
 
 import logging
-import re
 import math
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -16,26 +16,26 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import backend, buttons, call_bank, customer_id, reset_task
+from bot.actions.common import backend, buttons, call_bank, customer_id, english, reset_task, turn_command
 from bot.actions.desk import handoff_reason, request_handoff
-from bot.actions.forms import card_label, eligible_cards, english
+from bot.actions.forms import card_label, eligible_cards
 
 log = logging.getLogger(__name__)
 MIN_COMPLAINT_CHARS = 8
 MIN_OPENING_DETAIL_CHARS = 20
 MIN_OPENING_DETAIL_WORDS = 12
-
-
-def tells_what_happened(text: Text) -> bool:
-    """More than "我要投诉X": long enough to say what happened (Chinese characters or English words)."""
-    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    return han >= MIN_OPENING_DETAIL_CHARS or len(re.findall(r"[A-Za-z]+", text)) >= MIN_OPENING_DETAIL_WORDS
 TALK_TO_A_PERSON_NOW = {"zh": "立即转人工", "en": "Talk to a person now"}  # after the freeze buttons
 # (outside service hours? (else the desk could not be reached), urgent?) -> the leave-a-message reply
 CALLBACK_RESPONSES = {(True, False): "utter_handoff_after_hours",
                       (True, True): "utter_handoff_after_hours_urgent",
                       (False, False): "utter_handoff_unavailable",
                       (False, True): "utter_handoff_unavailable_urgent"}
+
+
+def tells_what_happened(text: Text) -> bool:
+    """More than "我要投诉X": long enough to say what happened (Chinese characters or English words)."""
+    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return han >= MIN_OPENING_DETAIL_CHARS or len(re.findall(r"[A-Za-z]+", text)) >= MIN_OPENING_DETAIL_WORDS
 
 
 def open_ticket(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text, summary: Text,
@@ -180,8 +180,6 @@ class ActionFraudCardDetails(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        from bot.actions.common import turn_command
-
         last4 = str((turn_command(tracker).get("slots") or {}).get("card_last4") or "")
         owned = {c.last4 for c in eligible_cards(tracker, ("debit", "credit")) if c.status == "active"}
         response = "utter_fraud_card_noted" if last4 in owned else "utter_fraud_card_unknown"

@@ -13,9 +13,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import backend, buttons, customer_id, inform_payload
+from bot.actions.common import backend, buttons, customer_id, english, inform_payload
 from bot.actions.forms import (ActionAskCard, ActionAskConfirm, TaskFormValidation, TaskSubmit, amount_text,
-                               english, money, reply)
+                               money, reply)
 
 
 def _payees(tracker: Tracker) -> list:

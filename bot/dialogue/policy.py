@@ -24,7 +24,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.dialogue import cues
-from bot.dialogue.commands import FORM_SLOTS, Command, Turn, interpret
+from bot.dialogue.commands import Command, Turn, interpret
 from bot.dialogue.plans import TURN_SLOT, plan_for
 from bot.dialogue.state import dialogue_state
 from bot.flows import FORM_SUBMIT
@@ -53,8 +53,8 @@ def turn_of(tracker: DialogueStateTracker) -> Turn:
 
 
 def _turn_id(tracker: DialogueStateTracker) -> str:
-    message = tracker.latest_message
-    return str(message.message_id or message.timestamp) if message else ""
+    message = tracker.latest_message  # every UserMessage carries an id (channels set it, Rasa makes one)
+    return str(message.message_id or "") if message else ""
 
 
 def _since_user(tracker: DialogueStateTracker) -> list[Event]:
@@ -141,12 +141,3 @@ class TurnInterpretationPolicy(Policy):
     def _abstain(self, domain: Domain, events: Optional[list[Event]] = None) -> PolicyPrediction:
         return self._prediction(self._default_predictions(domain), events=events or [])
 
-    def _metadata(self) -> Dict[Text, Any]:
-        return {}
-
-    @classmethod
-    def _metadata_filename(cls) -> Text:
-        return "turn_interpretation_policy"
-
-
-__all__ = ["TurnInterpretationPolicy", "FORM_SLOTS"]

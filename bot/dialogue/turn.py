@@ -65,7 +65,7 @@ class Command:
 
 ACTS = ("abstain", "warn_sensitive", "cancel_flow", "ask_correction", "correct_slots", "set_slots",
         "answer_question", "small_talk", "start_flow", "handoff", "continue_flow", "close_flow", "follow_up",
-        "urgent_details", "complaint_details", "pick_offer")
+        "urgent_details", "complaint_details")
 
 
 def switch_to(intent: str, turn: Turn) -> Command:

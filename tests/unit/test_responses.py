@@ -13,7 +13,6 @@ import ast
 import datetime as dt
 import re
 from collections import defaultdict
-from pathlib import Path
 from typing import Dict, Iterator, List, Set, Tuple
 
 import pytest
