@@ -8,9 +8,11 @@ export HF_HUB_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 PYTEST_ARGS ?=
 
-.PHONY: setup venv encoder kb model widget browser run test test-fast clean
+.PHONY: setup venv encoder finetune kb model widget browser run test test-fast clean
 
-setup: model widget
+# The retrieval encoder's fine-tune and the Rasa training need only the base encoder: side by side.
+setup: encoder
+	@$(MAKE) --no-print-directory --jobs=2 model kb widget
 
 venv:
 	@scripts/bootstrap.sh
@@ -18,10 +20,15 @@ venv:
 encoder: venv
 	@$(PY) -m knowledge_base.encoder build
 
-kb: encoder
+# The retrieval encoder, adapted to the knowledge base (docs/understanding.md).
+finetune: encoder
+	@$(PY) -m knowledge_base.encoder finetune
+
+kb: finetune
 	@$(PY) -m knowledge_base build
 
-model: kb
+# Intent features use the base encoder, so the Rasa model does not wait for the fine-tune.
+model: encoder
 	@$(PY) -m bot.train
 
 # The web chat's browser code, vendored from the npm registry (pinned, checksum-checked): our widget's

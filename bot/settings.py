@@ -44,6 +44,7 @@ def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
 class Settings:
     models_dir: Path
     encoder_path: Path
+    base_encoder_path: Path
     index_dir: Path
     content_dir: Path
     rasa_model_dir: Path
@@ -60,7 +61,8 @@ class Settings:
     @property
     def kb(self) -> KBConfig:
         """The knowledge base's settings, as the library takes them (bot may import knowledge_base)."""
-        return KBConfig(encoder_path=self.encoder_path, index_dir=self.index_dir, content_dir=self.content_dir,
+        return KBConfig(encoder_path=self.encoder_path, base_encoder_path=self.base_encoder_path,
+                        index_dir=self.index_dir, content_dir=self.content_dir,
                         query_prefix=self.query_prefix, passage_prefix=self.passage_prefix,
                         reload_interval_s=self.kb_reload_interval_s)
 
@@ -104,6 +106,7 @@ def load_settings() -> Settings:
     return Settings(
         models_dir=models,
         encoder_path=kb.encoder_path,
+        base_encoder_path=kb.base_encoder_path,
         index_dir=kb.index_dir,
         content_dir=kb.content_dir,
         rasa_model_dir=_path("RASA_MODEL_DIR", models / "rasa"),

@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.settings import REPO_ROOT, load_settings
 
 TRAINING_INPUTS = ("bot/config.yml", "bot/domain", "bot/data", "intents/data", "intents/jieba",
-                   "bot/nlu", "knowledge_base/text.py")
+                   "bot/nlu", "knowledge_base/text.py", "knowledge_base/content")
 KEEP_MODELS = 3
 
 
@@ -34,6 +34,11 @@ def fingerprint() -> str:
     from importlib.metadata import version
 
     digest = hashlib.sha256(f"rasa=={version('rasa')}".encode())
+    encoder = load_settings().base_encoder_path
+    if encoder.is_dir():  # the sentence features come from it (bot/nlu/sentence_embeddings.py)
+        from knowledge_base.embedding import encoder_identity
+
+        digest.update(encoder_identity(encoder)["fingerprint"].encode())
     for path in _input_files():
         digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

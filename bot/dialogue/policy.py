@@ -35,8 +35,13 @@ PRIORITY = 6  # above RulePolicy (4) and MemoizationPolicy (3)
 
 def turn_of(tracker: DialogueStateTracker) -> Turn:
     parse = tracker.latest_message.parse_data if tracker.latest_message else {}
-    intent = parse.get("intent") or {}
     metadata = tracker.latest_message.metadata if tracker.latest_message else {}
+    return turn_from_parse(parse, metadata)
+
+
+def turn_from_parse(parse: Dict[Text, Any], metadata: Optional[Dict[Text, Any]] = None) -> Turn:
+    """The Turn of one NLU parse result (also used by the bot-level evaluation)."""
+    intent = parse.get("intent") or {}
     entities: dict[str, Any] = {}
     entity_texts: dict[str, str] = {}
     mentions: list[tuple[str, Any, int]] = []
@@ -49,7 +54,7 @@ def turn_of(tracker: DialogueStateTracker) -> Turn:
                 ranking=[(r.get("name"), float(r.get("confidence") or 0)) for r in parse.get("intent_ranking") or []],
                 entities=entities, kb_decision=(parse.get("kb") or {}).get("decision"),
                 redacted=tuple((metadata or {}).get("redacted") or ()), entity_texts=entity_texts,
-                mentions=mentions)
+                mentions=mentions, question=(parse.get("question") or {}).get("probability"))
 
 
 def _turn_id(tracker: DialogueStateTracker) -> str:

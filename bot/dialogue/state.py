@@ -43,6 +43,7 @@ class DialogueState:
     last_card: Optional[str] = None
     language: Optional[str] = None
     listed: list[Choice] = field(default_factory=list)  # items the bot's last answer listed (metadata "listed")
+    offered_task: Optional[str] = None  # "需要现在帮您挂失吗？" (utter_offer_<intent>) was the bot's last word
 
     @property
     def flow(self) -> Optional[str]:
@@ -77,6 +78,20 @@ def _last_bot_turn(history: Sequence[Mapping[str, Any]]) -> tuple[Optional[str],
         if kind == "action" and action is None and event.get("name") not in ("action_listen",):
             action = event.get("name")
     return action, choices, listed
+
+
+OFFER_PREFIX = "utter_offer_"
+
+
+def _offered_task(history: Sequence[Mapping[str, Any]]) -> Optional[str]:
+    """The task the bot's last message offered to do now, after a knowledge answer (bot/domain/offers.yml)."""
+    for event in reversed(history):
+        if event.get("event") == "user":
+            return None
+        if event.get("event") == "bot":
+            utter = str((event.get("metadata") or {}).get("utter_action") or "")
+            return utter[len(OFFER_PREFIX):] if utter.startswith(OFFER_PREFIX) else None
+    return None
 
 
 def _last_task(history: Sequence[Mapping[str, Any]]) -> Optional[LastTask]:
@@ -125,4 +140,5 @@ def dialogue_state(events: Sequence[Mapping[str, Any]], slots: Mapping[str, Any]
     last_action, choices, listed = _last_bot_turn(history)
     return DialogueState(active_form=active_form, requested_slot=slots.get("requested_slot"), slots=dict(slots),
                          choices=choices, last_bot_action=last_action, last_task=_last_task(history),
-                         last_card=_last_card(history), language=slots.get("language"), listed=listed)
+                         last_card=_last_card(history), language=slots.get("language"), listed=listed,
+                         offered_task=_offered_task(history))

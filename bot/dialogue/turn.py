@@ -10,7 +10,11 @@ from bot.flows import TASK_ENTRY
 SMALL_TALK = ("greet", "thank", "chitchat", "bot_challenge", "out_of_scope")
 CONFIDENT = 0.85
 LIKELY = 0.6
-OFFER_MIN = 0.1  # an offered next step must be a real reading of the turn, not the ranking's tail
+OFFER_MIN = 0.1
+QUESTION_LIKELY = 0.5  # a question the knowledge base can answer outright
+QUESTION_SURE = 0.8  # a question the knowledge base can only narrow down to a few entries
+# Where reading a request as a question costs most (money is at risk now), a question must be clear.
+URGENT_TASKS = ("fraud_report", "report_card_loss")  # an offered next step must be a real reading of the turn, not the ranking's tail
 
 
 @dataclass
@@ -26,6 +30,7 @@ class Turn:
     redacted: tuple[str, ...] = ()
     entity_texts: dict[str, str] = field(default_factory=dict)  # entity -> the words it was read from
     mentions: list[tuple[str, Any, int]] = field(default_factory=list)  # (entity, value, position), in order
+    question: Optional[float] = None  # P(information-seeking question), bot/nlu/question_form.py
 
     def entities_after(self, position: int) -> dict[str, Any]:
         """First mention of each entity at or after `position` ("不对，用4872转，6688那张留着" -> 4872)."""
@@ -75,8 +80,18 @@ def switch_to(intent: str, turn: Turn) -> Command:
 
 
 def is_knowledge_question(turn: Turn) -> bool:
-    """How something works (answered from the knowledge base), not a request to do it."""
+    """How something works (answered from the knowledge base), not a request to do it.
+
+    The question/request model (bot/nlu/question_form.py) reads the form of the sentence; the
+    knowledge base must also know the answer, or the turn stays the request its intent says. A
+    fraud or lost-card message needs a clear question: "钱提不出来了" is a victim, not a reader.
+    """
     if turn.intent == "faq":
         return True
-    return (cues.is_question(turn.text) and not cues.is_request(turn.text) and turn.kb_decision == "answer"
-            and turn.intent not in ("affirm", "deny"))
+    if turn.intent in ("affirm", "deny"):
+        return False
+    if turn.question is None:  # a model trained without the question/request component
+        return cues.is_question(turn.text) and not cues.is_request(turn.text) and turn.kb_decision == "answer"
+    if turn.kb_decision == "answer":
+        return turn.question >= (QUESTION_SURE if turn.intent in URGENT_TASKS else QUESTION_LIKELY)
+    return turn.kb_decision == "clarify" and turn.question >= QUESTION_SURE

@@ -1,13 +1,16 @@
 """NLU featurizer that adds the project encoder's sentence embedding to every message.
 
 Rasa 3.6's LanguageModelFeaturizer is TensorFlow-only, so the multilingual e5
-encoder enters the pipeline here. It shares the knowledge base's encoder (one
-copy per process) and its query-embedding cache, so the knowledge-base lookup
-on the same message does not encode the text a second time.
+encoder enters the pipeline here. It uses the *base* encoder, not the one
+fine-tuned for retrieval: 5-fold cross-validation over our own intent examples
+(logistic regression on the sentence embedding alone) gave macro-F1 0.890 with
+the base and 0.883 with the fine-tuned one, whose training saw only knowledge
+questions (docs/understanding.md). The question/request model shares these
+vectors through the query-embedding cache.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -38,6 +41,14 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         self._kb = load_settings().kb  # encoder folder and query prefix, read once
 
     @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The encoder's weights shape every feature, but the graph does not see them."""
+        from knowledge_base.embedding import encoder_identity
+
+        folder = load_settings().base_encoder_path
+        return encoder_identity(folder)["fingerprint"] if folder.is_dir() else None
+
+    @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> "SentenceEmbeddingFeaturizer":
         return cls(config, execution_context.node_name)
@@ -49,7 +60,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     def _embed(self, texts: List[Text]) -> np.ndarray:
         from knowledge_base.embedding import embed_queries_cached, load_encoder
 
-        return embed_queries_cached(load_encoder(self._kb.encoder_path), texts,
+        return embed_queries_cached(load_encoder(self._kb.base_encoder_path), texts,
                                     batch_size=self._config["batch_size"], prefix=self._kb.query_prefix)
 
     def _featurize(self, messages: List[Message]) -> None:

@@ -1,4 +1,4 @@
-"""``python -m knowledge_base.encoder build [--out DIR] [--force]``."""
+"""``python -m knowledge_base.encoder build [--out DIR] [--force]`` and ``… finetune [--force]``."""
 from __future__ import annotations
 
 import argparse
@@ -17,12 +17,16 @@ def main(argv: list[str] | None = None) -> int:
     build_cmd.add_argument("--out", type=Path, default=None,
                            help="target folder (default: KB_ENCODER_PATH)")
     build_cmd.add_argument("--force", action="store_true", help="rebuild even if current")
+    tune_cmd = sub.add_parser("finetune", help="adapt the built encoder to the knowledge base (CPU, seeded)")
+    tune_cmd.add_argument("--force", action="store_true", help="fine-tune again even if current")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "finetune":
+        return _finetune(args.force)
 
     from knowledge_base.encoder.build import ParityError, build
 
-    out = (args.out or KBConfig.from_env().encoder_path).resolve()
+    out = (args.out or KBConfig.from_env().base_encoder_path).resolve()
     try:
         build(out, force=args.force)
     except ParityError as exc:
@@ -32,6 +36,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}. Run `make setup` to install the dependencies.", file=sys.stderr)
         return 1
     print(f"encoder ready: {out}")
+    return 0
+
+
+def _finetune(force: bool) -> int:
+    from knowledge_base.content import ContentError
+    from knowledge_base.encoder.finetune import finetune
+
+    config = KBConfig.from_env()
+    if not (config.base_encoder_path / "manifest.json").is_file():
+        print(f"error: no base encoder at {config.base_encoder_path}; run "
+              "`python -m knowledge_base.encoder build` first", file=sys.stderr)
+        return 1
+    try:
+        out = finetune(config.base_encoder_path, config.encoder_path, config.content_dir, config.query_prefix,
+                       config.passage_prefix, force=force)
+    except ContentError as exc:
+        print(f"error: knowledge-base content: {exc}", file=sys.stderr)
+        return 1
+    print(f"fine-tuned encoder ready: {out}")
     return 0
 
 

@@ -55,6 +55,15 @@ def is_current(folder: Path, source_sha256: str) -> bool:
             and manifest.get("files") == folder_checksums(folder))
 
 
+def install(staged: Path, out: Path, manifest: dict) -> None:
+    """Write the manifest (with the staged files' checksums) and move the staged folder to ``out``."""
+    manifest = {**manifest, "files": folder_checksums(staged)}
+    (staged / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+    if out.exists():
+        shutil.rmtree(out)
+    staged.rename(out)
+
+
 def _write_folder(reference: ReferenceEngine, out: Path) -> None:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer import modules as models
@@ -102,11 +111,8 @@ def build(out: Path, force: bool = False) -> Path:
             "source_sha256": source_sha, "dim": 384,
             "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "build_seconds": round(time.monotonic() - started, 1),
-            "parity": report.as_dict(), "files": folder_checksums(staged),
+            "parity": report.as_dict(),
         }
-        (staged / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
-        if out.exists():
-            shutil.rmtree(out)
-        staged.rename(out)
+        install(staged, out, manifest)
     log.info("encoder installed at %s in %.1f s", out, time.monotonic() - started)
     return out

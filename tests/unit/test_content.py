@@ -4,6 +4,7 @@ import re
 import pytest
 import yaml
 
+from knowledge_base.config import DEFAULT_NEGATIVES as NEGATIVES
 from knowledge_base.content import CATEGORIES, ContentError, load_content
 from tests.conftest import shared_file
 
@@ -104,8 +105,24 @@ def test_no_text_of_the_dev_sets_is_used_verbatim(content):
     ours = {t for e in content.entries for t in e.index_texts()}
     from knowledge_base.index import load_negatives
 
+    from knowledge_base.calibrate import load_heldout
+
+    questions, requests = load_heldout(NEGATIVES.parent / "heldout.yml")
     assert not ours & dev
     assert not set(load_negatives()) & dev
+    assert not {t.strip() for texts in questions.values() for t in texts} & dev
+    assert not {t.strip() for t in requests} & dev
+
+
+def test_heldout_phrasings_are_new_and_cover_every_entry(content):
+    """Written for calibration only: never an indexed phrasing or a training example."""
+    from knowledge_base.calibrate import load_heldout
+
+    questions, requests = load_heldout(NEGATIVES.parent / "heldout.yml")
+    assert set(questions) == {e.id for e in content.entries}
+    assert all(len(texts) >= 3 for texts in questions.values()) and len(requests) >= 150
+    indexed = {t.strip() for e in content.entries for t in e.index_texts()}
+    assert not {t.strip() for texts in questions.values() for t in texts} & indexed
 
 
 def _write(folder, name, entries):

@@ -245,3 +245,44 @@ def test_the_answer_to_what_should_change_is_a_correction():
     state.last_bot_action = "utter_ask_correction"
     command = interpret(state, turn("金额是九百", "deny", 0.7))
     assert (command.act, command.slots) == ("correct_slots", {"amount": "900"})
+
+
+def asked(text: str, intent: str, question: float, kb: str) -> Turn:
+    return Turn(text=text, intent=intent, confidence=0.9, ranking=[(intent, 0.9)], kb_decision=kb, question=question)
+
+
+@pytest.mark.parametrize("question,kb,act", [(0.9, "answer", "answer_question"), (0.3, "answer", "abstain"),
+                                             (0.9, "clarify", "answer_question"), (0.6, "clarify", "abstain"),
+                                             (0.95, "no_answer", "abstain")])
+def test_question_about_a_task_is_answered_only_when_it_reads_as_a_question_the_kb_knows(question, kb, act):
+    command = interpret(DialogueState(), asked("挂失以后多久能补卡", "report_card_loss", question, kb))
+    assert command.act == act
+    if act == "answer_question":
+        assert command.intent == "report_card_loss"  # the answer is followed by the offer to do it
+
+
+def test_an_urgent_task_needs_a_clear_question():
+    victim = asked("群里的导师让我充钱，现在钱提不出来了", "fraud_report", 0.56, "answer")
+    assert interpret(DialogueState(), victim).act == "abstain"  # the fraud flow: 110 / 96110, freeze
+    reader = asked("96110是干什么的电话", "fraud_report", 0.93, "answer")
+    assert interpret(DialogueState(), reader).act == "answer_question"
+
+
+def test_yes_to_the_task_offered_after_an_answer_starts_it():
+    offered = DialogueState(choices=[Choice("现在挂失", None, None, "/report_card_loss")],
+                            offered_task="report_card_loss")
+    command = interpret(offered, turn("好的", intent="affirm"))
+    assert (command.act, command.intent) == ("start_flow", "report_card_loss")
+    assert interpret(offered, turn("查一下余额", intent="check_balance")).intent != "report_card_loss"
+    # the same one button offered by another reply (e.g. "转人工客服" after a complaint) is not this offer
+    other = DialogueState(choices=[Choice("转人工客服", None, None, "/request_human")])
+    assert interpret(other, turn("行吧，谢谢", intent="thank")).act != "start_flow"
+
+
+def test_the_offer_is_read_from_the_bot_event_that_made_it():
+    events = [{"event": "user", "text": "挂失以后多久能补卡"},
+              {"event": "bot", "text": "需要现在帮您挂失银行卡吗？", "metadata": {"utter_action": "utter_offer_report_card_loss"},
+               "data": {"buttons": [{"title": "现在挂失", "payload": "/report_card_loss"}]}},
+              {"event": "user", "text": "好的"}]
+    assert dialogue_state(events, {}, None).offered_task == "report_card_loss"
+    assert dialogue_state(events[:1] + [{"event": "bot", "text": "x"}, events[2]], {}, None).offered_task is None

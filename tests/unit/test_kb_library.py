@@ -81,7 +81,8 @@ def test_only_the_config_module_reads_the_environment():
 
 def test_from_env_reads_the_same_variables_with_the_same_defaults(tmp_path):
     assert KBConfig.from_env({}) == KBConfig()
-    assert KBConfig().encoder_path == PACKAGE.parent / "models" / "encoder" / "multilingual-e5-small"
+    assert KBConfig().encoder_path == PACKAGE.parent / "models" / "encoder" / "multilingual-e5-small-bank"
+    assert KBConfig().base_encoder_path == PACKAGE.parent / "models" / "encoder" / "multilingual-e5-small"
     assert KBConfig().index_dir == PACKAGE.parent / "models" / "kb_index"
     assert KBConfig().content_dir == PACKAGE / "content"
     assert (KBConfig().query_prefix, KBConfig().passage_prefix, KBConfig().reload_interval_s) == (
@@ -89,15 +90,17 @@ def test_from_env_reads_the_same_variables_with_the_same_defaults(tmp_path):
     assert KBConfig().user_dict == DEFAULT_USER_DICT == PACKAGE.parent / "intents" / "jieba" / "banking.txt"
 
     moved = KBConfig.from_env({"ASSISTANT_MODELS_DIR": str(tmp_path)})
-    assert moved.encoder_path == tmp_path / "encoder" / "multilingual-e5-small"
+    assert moved.encoder_path == tmp_path / "encoder" / "multilingual-e5-small-bank"
+    assert moved.base_encoder_path == tmp_path / "encoder" / "multilingual-e5-small"
     assert moved.index_dir == tmp_path / "kb_index"
 
-    chosen = KBConfig.from_env({"ASSISTANT_MODELS_DIR": str(tmp_path / "ignored"),
+    chosen = KBConfig.from_env({"ASSISTANT_MODELS_DIR": str(tmp_path / "models"),
                                 "KB_ENCODER_PATH": str(tmp_path / "bank-model"),
                                 "KB_INDEX_DIR": str(tmp_path / "i"),
                                 "KB_CONTENT_DIR": str(tmp_path / "c"), "KB_QUERY_PREFIX": "",
                                 "KB_PASSAGE_PREFIX": "doc: ", "KB_RELOAD_INTERVAL_S": " 0.5 "})
     assert chosen == replace(KBConfig(), encoder_path=tmp_path / "bank-model", index_dir=tmp_path / "i",
+                             base_encoder_path=tmp_path / "models" / "encoder" / "multilingual-e5-small",
                              content_dir=tmp_path / "c", query_prefix="", passage_prefix="doc: ",
                              reload_interval_s=0.5)
 

@@ -44,3 +44,26 @@ def test_sentence_embedding_featurizer_adds_one_normalised_vector(encoder):
     assert sequence is None and sentence.features.shape == (1, 384)
     assert np.isclose(np.linalg.norm(sentence.features), 1.0, atol=1e-4)
     assert messages[2].get_dense_features(TEXT, []) == (None, None)
+
+
+def test_question_or_request_learns_the_form_of_the_sentence(encoder, tmp_path):
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from bot.nlu.question_form import QUESTION_KEY, QuestionOrRequestClassifier
+
+    requests = ["帮我挂失银行卡", "我要转账给张三", "查一下我的余额", "帮我还信用卡", "我要预约网点", "给我转五千块",
+                "冻结我的卡", "帮我查下这个月的账单", "我要投诉", "帮我重置登录密码", "我要申请信用卡", "转人工"]
+    data = TrainingData([Message({TEXT: t, "intent": i}) for t, i in zip(
+        requests, ["report_card_loss", "transfer_money", "check_balance", "credit_card_repay", "book_appointment",
+                   "transfer_money", "report_card_loss", "credit_card_bill", "complaint", "reset_password",
+                   "apply_credit_card", "request_human"])] + [Message({TEXT: "转账手续费怎么收", "intent": "faq"})])
+    storage, resource = LocalModelStorage(tmp_path), Resource("question_form")
+    config = QuestionOrRequestClassifier.get_default_config()
+    QuestionOrRequestClassifier.create(config, storage, resource, None).train(data)
+    loaded = QuestionOrRequestClassifier.load(config, storage, resource, None)
+    question, request, empty = loaded.process([Message({TEXT: "挂失以后多久能补新卡"}),
+                                               Message({TEXT: "帮我把尾号6688的卡挂失"}), Message({TEXT: ""})])
+    assert question.get(QUESTION_KEY)["probability"] > 0.5 > request.get(QUESTION_KEY)["probability"]
+    assert empty.get(QUESTION_KEY) is None
+    assert QuestionOrRequestClassifier.fingerprint_addon(config)  # the KB phrasings and encoder enter Rasa's cache key
