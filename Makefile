@@ -10,9 +10,9 @@ PYTEST_ARGS ?=
 
 .PHONY: setup venv encoder finetune kb model widget browser run test test-fast clean
 
-# The retrieval encoder's fine-tune and the Rasa training need only the base encoder: side by side.
-setup: encoder
-	@$(MAKE) --no-print-directory --jobs=2 model kb widget
+# One after another: on 2 cores the fine-tune (torch) and DIET (TensorFlow) side by side oversubscribe
+# the CPU and each runs several times slower than alone.
+setup: model kb widget
 
 venv:
 	@scripts/bootstrap.sh
@@ -27,7 +27,7 @@ finetune: encoder
 kb: finetune
 	@$(PY) -m knowledge_base build
 
-# Intent features use the base encoder, so the Rasa model does not wait for the fine-tune.
+# Intent features use the base encoder; the Rasa model does not depend on the fine-tune.
 model: encoder
 	@$(PY) -m bot.train
 
