@@ -10,11 +10,11 @@ from bot.flows import TASK_ENTRY
 SMALL_TALK = ("greet", "thank", "chitchat", "bot_challenge", "out_of_scope")
 CONFIDENT = 0.85
 LIKELY = 0.6
-OFFER_MIN = 0.1
+OFFER_MIN = 0.1  # an offered next step must be a real reading of the turn, not the ranking's tail
 QUESTION_LIKELY = 0.5  # a question the knowledge base can answer outright
 QUESTION_SURE = 0.8  # a question the knowledge base can only narrow down to a few entries
 # Where reading a request as a question costs most (money is at risk now), a question must be clear.
-URGENT_TASKS = ("fraud_report", "report_card_loss")  # an offered next step must be a real reading of the turn, not the ranking's tail
+URGENT_TASKS = ("fraud_report", "report_card_loss")
 
 
 @dataclass
