@@ -34,11 +34,10 @@ def fingerprint() -> str:
     from importlib.metadata import version
 
     digest = hashlib.sha256(f"rasa=={version('rasa')}".encode())
-    encoder = load_settings().base_encoder_path
-    if encoder.is_dir():  # the sentence features come from it (bot/nlu/sentence_embeddings.py)
-        from knowledge_base.embedding import encoder_identity
+    from knowledge_base.embedding import encoder_fingerprint
 
-        digest.update(encoder_identity(encoder)["fingerprint"].encode())
+    # the sentence features come from the base encoder (bot/nlu/sentence_embeddings.py)
+    digest.update((encoder_fingerprint(load_settings().base_encoder_path) or "").encode())
     for path in _input_files():
         digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

@@ -106,6 +106,11 @@ class _DropSpuriousMistralWarning:
 logging.getLogger("transformers.tokenization_utils_base").addFilter(_DropSpuriousMistralWarning())
 
 
+def encoder_fingerprint(folder: Path) -> str | None:
+    """encoder_identity's fingerprint, or None while the folder is not built yet."""
+    return encoder_identity(folder)["fingerprint"] if Path(folder).is_dir() else None
+
+
 def encoder_identity(folder: Path) -> dict[str, str]:
     """Name and fingerprint of an encoder folder, recorded in every index manifest.
 

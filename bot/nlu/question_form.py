@@ -34,6 +34,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.sentence_embeddings import embed_for_features
 from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -76,13 +77,6 @@ class QuestionFormModel:
         return self.classifier.predict_proba(self._features(texts, vectors))[:, 1]
 
 
-def embed(texts: List[Text]) -> np.ndarray:
-    from knowledge_base.embedding import embed_queries_cached, load_encoder
-
-    kb = load_settings().kb
-    return embed_queries_cached(load_encoder(kb.base_encoder_path), texts, batch_size=64, prefix=kb.query_prefix)
-
-
 def labelled_examples(training_data: TrainingData) -> tuple[List[Text], List[bool]]:
     from bot.flows import TASK_ENTRY
 
@@ -105,15 +99,15 @@ class QuestionOrRequestClassifier(GraphComponent):
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
         """The knowledge-base phrasings and the encoder shape this model, but the graph does not see them."""
-        from knowledge_base.embedding import encoder_identity
+        from knowledge_base.embedding import encoder_fingerprint
 
-        folder = load_settings().base_encoder_path
-        encoder = encoder_identity(folder)["fingerprint"] if folder.is_dir() else ""
+        encoder = encoder_fingerprint(load_settings().base_encoder_path) or ""
         return hashlib.sha256("\n".join([encoder, *knowledge_phrasings()]).encode("utf-8")).hexdigest()
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Optional[QuestionFormModel] = None) -> None:
         self._config = config
+        self._kb = load_settings().kb  # encoder folder and query prefix, read once
         self._storage = model_storage
         self._resource = resource
         self._model = model
@@ -140,7 +134,7 @@ class QuestionOrRequestClassifier(GraphComponent):
             log.warning("question/request: need both questions and task requests to train; skipped")
             return self._resource
         self._model = QuestionFormModel(self._config["random_seed"], self._config["C"]).fit(
-            texts, embed(texts), labels)
+            texts, embed_for_features(self._kb, texts), labels)
         with self._storage.write_to(self._resource) as directory:
             (directory / MODEL_FILE).write_bytes(pickle.dumps(self._model))
         return self._resource
@@ -153,6 +147,6 @@ class QuestionOrRequestClassifier(GraphComponent):
         if self._model is None or not todo:
             return messages
         texts = [m.get(TEXT) for m in todo]
-        for message, p in zip(todo, self._model.probability(texts, embed(texts))):
+        for message, p in zip(todo, self._model.probability(texts, embed_for_features(self._kb, texts))):
             message.set(QUESTION_KEY, {"probability": round(float(p), 4)}, add_to_output=True)
         return messages

@@ -23,6 +23,15 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.settings import load_settings
+from knowledge_base.config import KBConfig
+
+
+def embed_for_features(kb: KBConfig, texts: List[Text], batch_size: int = 64) -> np.ndarray:
+    """Query vectors from the base encoder, cached per process (the question/request model reuses them)."""
+    from knowledge_base.embedding import embed_queries_cached, load_encoder
+
+    return embed_queries_cached(load_encoder(kb.base_encoder_path), texts, batch_size=batch_size,
+                                prefix=kb.query_prefix)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -43,10 +52,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
         """The encoder's weights shape every feature, but the graph does not see them."""
-        from knowledge_base.embedding import encoder_identity
+        from knowledge_base.embedding import encoder_fingerprint
 
-        folder = load_settings().base_encoder_path
-        return encoder_identity(folder)["fingerprint"] if folder.is_dir() else None
+        return encoder_fingerprint(load_settings().base_encoder_path)
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -57,17 +65,11 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     def required_packages() -> List[Text]:
         return ["sentence_transformers"]
 
-    def _embed(self, texts: List[Text]) -> np.ndarray:
-        from knowledge_base.embedding import embed_queries_cached, load_encoder
-
-        return embed_queries_cached(load_encoder(self._kb.base_encoder_path), texts,
-                                    batch_size=self._config["batch_size"], prefix=self._kb.query_prefix)
-
     def _featurize(self, messages: List[Message]) -> None:
         todo = [m for m in messages if m.get(TEXT)]
         if not todo:
             return
-        vectors = self._embed([m.get(TEXT) for m in todo])
+        vectors = embed_for_features(self._kb, [m.get(TEXT) for m in todo], self._config["batch_size"])
         for message, vector in zip(todo, vectors):
             self.add_features_to_message(sequence=None, sentence=vector[None, :], attribute=TEXT,
                                          message=message)
