@@ -62,11 +62,21 @@ def server_env(settings: Settings) -> dict[str, str]:
             "DESK_URL": os.environ.get("DESK_URL") or f"http://localhost:{settings.rasa_port}"}
 
 
-def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = STARTUP_TIMEOUT_S) -> None:
+def log_tail(log: Path | None, lines: int = 15) -> str:
+    """The end of a server's log, so a start-up failure says why (not only its exit code)."""
+    if log is None or not log.is_file():
+        return ""
+    tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    return "\n" + "\n".join(f"  | {line}" for line in tail)
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = STARTUP_TIMEOUT_S,
+                  log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{url}: the server exited with code {process.returncode} during start-up")
+            raise RuntimeError(f"{url}: the server exited with code {process.returncode} during start-up"
+                               + log_tail(log))
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -94,14 +104,18 @@ class Servers(AbstractContextManager):
         env = server_env(self.settings)
         actions = self._spawn(["-m", "bot.action_server", "--host", self.settings.action_host,
                                "--port", str(self.settings.action_port)], env, "actions", python=True)
-        rasa = self._spawn(["run", "--model", str(self.model), "--enable-api",
-                            "--auth-token", self.settings.rasa_api_token,
-                            "--port", str(self.settings.rasa_port),
-                            "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml"],
-                           env, "rasa")
-        wait_until_up(f"http://{self.settings.action_host}:{self.settings.action_port}/health", actions)
-        wait_until_up(f"{self.rasa_url}/", rasa)
+        rasa = self._spawn(self.rasa_args(), env, "rasa")
+        wait_until_up(f"http://{self.settings.action_host}:{self.settings.action_port}/health", actions,
+                      log=self._log("actions"))
+        wait_until_up(f"{self.rasa_url}/", rasa, log=self._log("rasa"))
         return self
+
+    def rasa_args(self) -> list[str]:
+        """`rasa run`'s arguments. Values are joined with "=": a generated token may start with "-", which
+        argparse would otherwise read as an option (the server then exits with code 2)."""
+        return ["run", f"--model={self.model}", "--enable-api", f"--auth-token={self.settings.rasa_api_token}",
+                f"--port={self.settings.rasa_port}",
+                "--credentials=bot/credentials.yml", "--endpoints=bot/endpoints.yml"]
 
     def tracker(self, sender_id: str) -> dict:
         """A conversation's tracker through Rasa's (token-protected) HTTP API."""
@@ -111,11 +125,14 @@ class Servers(AbstractContextManager):
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
+    def _log(self, name: str) -> Path | None:
+        return self.log_dir / f"{name}.log" if self.log_dir is not None else None
+
     def _spawn(self, args: list[str], env: dict[str, str], name: str, python: bool = False) -> subprocess.Popen:
         out = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            out = open(private_file(self.log_dir / f"{name}.log"), "ab")  # logs: owner-only too
+            out = open(private_file(self._log(name)), "ab")  # logs: owner-only too
         process = subprocess.Popen([sys.executable if python else rasa_executable(), *args], cwd=REPO_ROOT, env=env,
                                    stdout=out, stderr=subprocess.STDOUT if out else None,
                                    start_new_session=True)
