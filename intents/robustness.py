@@ -4,8 +4,9 @@ The set is our held-out calibration file (knowledge_base/calibration/heldout.yml
 new phrasings of every knowledge entry and task requests, never training data).
 Each message is read clean and with each noise kind of intents/noise.py; a move
 is right when a request starts its task, and a question gets the right entry
-(answered, or among the clarification choices). Prints a table, writes
-``robustness.json`` and ``robustness.png``.
+(answered, or among the clarification choices). Messages that ask for several
+things are built from the same rows (intents/several_asks.py) and count as one
+more kind. Prints a table, writes ``robustness.json`` and ``robustness.png``.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("USE_TF", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -81,7 +83,21 @@ async def measure(model: Path, rows: list[tuple[str, str, str]]) -> dict[str, di
             right.append(right_move(await agent.parse_message(text), kind, target))
         results[name] = {"right": round(sum(right) / len(right), 4), "messages": len(right),
                          "examples": [v for v, o in zip(variant, texts) if v != o][:3]}
+    results["several_asks"] = await measure_several(agent, rows)
     return results
+
+
+async def measure_several(agent: Any, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
+    from intents.several_asks import composites, handled
+
+    cases = composites(rows)
+    right = {"request+question": [], "request+request": []}
+    for case in cases:
+        right[case["kind"]].append(handled(await agent.parse_message(case["text"]), case))
+    every = [r for results in right.values() for r in results]
+    return {"right": round(sum(every) / len(every), 4), "messages": len(every),
+            **{kind: round(sum(r) / len(r), 4) for kind, r in right.items()},
+            "examples": [c["text"] for c in cases[::len(cases) // 3]][:3]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     results = asyncio.run(measure(model, rows))
     for name, result in results.items():
         print(f"{name:<16} {result['right']:.3f}  e.g. {result['examples'][:1]}")
+    several = results["several_asks"]
+    print(f"{'':<16} request+question {several['request+question']:.3f}, "
+          f"request+request {several['request+request']:.3f}")
     noisy_scores = [r["right"] for n, r in results.items() if n != "clean"]
     print(f"{'all noise':<16} {sum(noisy_scores) / len(noisy_scores):.3f}")
     args.out.mkdir(parents=True, exist_ok=True)

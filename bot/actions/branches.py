@@ -14,7 +14,8 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import backend, buttons, english, entity, inform_payload, reset_task, today, turn_command
+from bot.actions.common import (backend, buttons, english, entity, inform_payload, offer_pending, reset_task, today,
+                                turn_command)
 from bot.actions.forms import (ActionAskConfirm, TaskFormValidation, TaskSubmit, capitalised, city_name,
                                date_text, money, reply, service_name)
 
@@ -104,7 +105,7 @@ class ActionFindBranch(Action):
         else:
             dispatcher.utter_message(response="utter_branches_none_in_district", district=district,
                                      city_name=city_name(city, en), lines="\n".join(lines), listed=listed)
-        return reset_task()
+        return reset_task() + offer_pending(dispatcher, tracker)
 
 
 # The services a branch appointment is for, and the words customers use for them.

@@ -88,6 +88,17 @@ def date_zh(day: dt.date) -> Text:
     return f"{day.month}月{day.day}日（周{weekday}）"
 
 
+def offer_pending(dispatcher: Any, tracker: Tracker) -> List[Dict[Text, Any]]:
+    """A flow is done: offer the second task the customer asked for in the same message ("…，再帮我查余额")."""
+    from bot.dialogue.state import OFFER_PREFIX, PENDING_SLOT
+
+    task = tracker.get_slot(PENDING_SLOT)
+    if not task:
+        return []
+    dispatcher.utter_message(response=OFFER_PREFIX + str(task))
+    return [SlotSet(PENDING_SLOT, None)]
+
+
 def reset_task(extra: Iterable[Text] = ()) -> List[Dict[Text, Any]]:
     """Events that end any running flow and forget its slots."""
     return [ActiveLoop(None)] + [SlotSet(name, None) for name in (*TASK_SLOTS, *extra)]

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.common import customer_id, reset_task, turn_command, turn_intent
 from bot.actions.faq import ActionAnswerFaq
 from bot.actions.login import LOGIN_HELP
-from bot.dialogue.state import OFFER_PREFIX
+from bot.dialogue.state import OFFER_PREFIX, PENDING_SLOT
 from bot.flows import LOGIN_REQUIRED
 
 # Replies to turns that interrupt a flow without ending it.
@@ -65,7 +65,7 @@ class ActionCancelTask(Action):
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         running = tracker.active_loop.get("name")
         dispatcher.utter_message(response="utter_cancelled" if running else "utter_deny_ack")
-        return reset_task()
+        return reset_task([PENDING_SLOT])
 
 
 class ActionAnswerAside(Action):
@@ -90,7 +90,10 @@ class ActionAnswerAside(Action):
 
 def _offer_task(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> None:
     """"挂失要怎么办" was answered from the knowledge base: offer to do it now ("需要现在帮您挂失吗？")."""
-    offer = OFFER_PREFIX + str(turn_command(tracker).get("intent"))
+    command = turn_command(tracker)
+    if command.get("act") not in (None, "answer_question"):  # e.g. the task itself starts next
+        return
+    offer = OFFER_PREFIX + str(command.get("intent"))
     answered = ((tracker.latest_message or {}).get("kb") or {}).get("decision") == "answer"
     if answered and not tracker.active_loop.get("name") and offer in (domain.get("responses") or {}):
         dispatcher.utter_message(response=offer)

@@ -15,7 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import english
+from bot.actions.common import english, turn_command
 from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,10 @@ class ActionAnswerFaq(Action):
         hits = kb.get("hits") or []
         en = english(tracker)
         parts = kb.get("parts") or []
-        if len(parts) > 1:  # several questions in one message: answer (or clarify) each
+        asked = turn_command(tracker).get("questions")
+        if asked:  # a message that also asks for a task: only its questions are answered here
+            parts = [part for part in parts if part.get("text") in asked]
+        if len(parts) > 1 or (asked and parts):  # several questions in one message: answer (or clarify) each
             return self._answer_parts(dispatcher, kb, parts, en)
         if kb.get("decision") == "answer" and hits:
             return self._answer(dispatcher, hits[0]["faq_id"], _answer_text(hits[0], en), hits[0]["score"],

@@ -17,7 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import (backend, buttons, call_bank, customer_id, date_zh, english, entity, inform_payload,
-                                reset_task, to_amount, turn_command, yuan)
+                                offer_pending, reset_task, to_amount, turn_command, yuan)
+from bot.dialogue.state import PENDING_SLOT
 from bot.nlu.entity_values import parse_bare_amount
 
 
@@ -245,10 +246,10 @@ class TaskSubmit(Action, ABC):
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if tracker.get_slot("confirmed") is not True:
             dispatcher.utter_message(response="utter_cancelled")
-            return reset_task()
+            return reset_task([PENDING_SLOT])
         cid = customer_id(tracker)
         call_bank(dispatcher, self.name(), lambda: self.submit(dispatcher, tracker, cid))
-        return reset_task()
+        return reset_task() + offer_pending(dispatcher, tracker)
 
     def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, cid: Optional[Text]) -> None:
         raise NotImplementedError

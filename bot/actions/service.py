@@ -16,7 +16,8 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import backend, buttons, call_bank, customer_id, english, reset_task, turn_command
+from bot.actions.common import (backend, buttons, call_bank, customer_id, english, offer_pending, reset_task,
+                                turn_command)
 from bot.actions.desk import handoff_reason, request_handoff
 from bot.actions.forms import card_label, eligible_cards
 
@@ -95,7 +96,7 @@ class ActionSubmitComplaint(Action):
         ticket = open_ticket(dispatcher, tracker, "complaint", complaint_summary(tracker))
         if ticket:
             dispatcher.utter_message(response="utter_complaint_registered", ticket_reference=ticket.reference)
-        return reset_task()
+        return reset_task() + offer_pending(dispatcher, tracker)
 
 
 class ActionFraudReport(Action):

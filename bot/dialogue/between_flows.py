@@ -7,7 +7,7 @@ from typing import Any, Optional
 from bot.dialogue import cues
 from bot.dialogue.slot_values import card_from_text, pick_choice
 from bot.dialogue.state import DialogueState
-from bot.dialogue.turn import CONFIDENT, LIKELY, OFFER_MIN, Command, Turn, is_knowledge_question
+from bot.dialogue.turn import CONFIDENT, LIKELY, OFFER_MIN, URGENT_TASKS, Command, Turn, is_knowledge_question
 from bot.flows import TASK_ENTRY
 
 # Values a finished task can be re-run with ("那日元呢", "浦东那个周六开不开", "那另一张呢").
@@ -48,6 +48,9 @@ def between_flows(state: DialogueState, turn: Turn) -> Command:
     if offered:
         return Command("handoff" if offered == "request_human" else "start_flow", intent=offered,
                        reason="picks a next step the bot offered")
+    several = several_asks(turn)
+    if several:
+        return several
     if last and last.intent == "complaint" and last.turns_ago <= 1 and turn.intent in ("complaint", "inform") \
             and len(turn.text) >= 8:
         return Command("complaint_details", reason="more details for the complaint just registered")
@@ -64,6 +67,41 @@ def between_flows(state: DialogueState, turn: Turn) -> Command:
         return Command("start_flow", intent=turn.intent, slots=_loose_card(turn, state),
                        reason="names the card mentioned before")
     return Command("abstain", reason="Rasa's rules handle a fresh request")
+
+
+def several_asks(turn: Turn) -> Optional[Command]:
+    """"我卡丢了，另外挂失收费吗" / "查一下余额，再帮我看看美元汇率": each part of the message read on its own
+    (bot/nlu/message_parts.py, bot/nlu/linear_intents.py). The questions are answered, then the first request starts; a second
+    request is offered once the first is done. An urgent request always goes first and alone."""
+    requests = [p for p in turn.parts if p.intent in TASK_ENTRY and p.confidence >= LIKELY
+                and not is_knowledge_question(p)]
+    questions = [p for p in turn.parts if p not in requests and p.kb_decision in ("answer", "clarify")
+                 and is_knowledge_question(p)]
+    wanted = list(dict.fromkeys(p.intent for p in requests))
+    if not wanted or (not questions and len(wanted) < 2):
+        return None
+    urgent = [i for i in wanted if i in URGENT_TASKS]
+    first = urgent[0] if urgent else wanted[0]  # the customer's order, unless money is at risk
+    second = next((p.intent for p in requests if p.intent != first and p.confidence >= CONFIDENT), None)
+    pending = None if first in URGENT_TASKS or second in (None, "request_human") else second
+    if first == "request_human":
+        return Command("handoff", reason="asks for a person among other things")
+    part = next(p for p in requests if p.intent == first)
+    return Command("start_flow", intent=first, slots=_entities_in(turn, part.text), aside="faq" if questions else None,
+                   questions=[p.text for p in questions], pending=pending,
+                   reason=f"asks {len(questions)} question(s) and {len(wanted)} task(s) in one message")
+
+
+def _entities_in(turn: Turn, part: str) -> dict[str, Any]:
+    """The values said in one part of the message ("这个月" of the second ask is not the first task's date)."""
+    start = turn.text.find(part)
+    if start < 0:
+        return dict(turn.entities)
+    found: dict[str, Any] = {}
+    for name, value, position in turn.mentions:
+        if start <= position < start + len(part):
+            found.setdefault(name, value)
+    return found
 
 
 def _loose_card(turn: Turn, state: DialogueState) -> dict[str, Any]:

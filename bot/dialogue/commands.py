@@ -25,7 +25,8 @@ def interpret(state: DialogueState, turn: Turn) -> Command:
         if inner.act == "abstain":
             inner = _explicit(turn)
         return Command("warn_sensitive", intent=inner.intent, slots=inner.slots, aside=inner.aside,
-                       reason=f"secret typed into the chat: {', '.join(turn.redacted)}", then=inner.act)
+                       reason=f"secret typed into the chat: {', '.join(turn.redacted)}", then=inner.act,
+                       questions=inner.questions, pending=inner.pending)
     return inner
 
 

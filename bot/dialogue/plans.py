@@ -6,8 +6,8 @@ from typing import Any
 from rasa.shared.core.events import Event, SlotSet
 
 from bot.dialogue.commands import FORM_SLOTS, Command
-from bot.dialogue.state import DialogueState
-from bot.flows import TASK_ENTRY
+from bot.dialogue.state import OFFER_PREFIX, PENDING_SLOT, DialogueState
+from bot.flows import FORM_SUBMIT, TASK_ENTRY
 
 TURN_SLOT = "dialogue_turn"
 # Domain slots a command may set directly (the rest travel in the dialogue_turn slot as values).
@@ -44,9 +44,22 @@ def plan_for(command: Command, state: DialogueState) -> tuple[list[str], list[Ev
     if act == "handoff":
         return ["action_request_human"], []
     if act in ("start_flow", "follow_up"):
-        return ["action_start_task", TASK_ENTRY[command.intent]], _slot_events(command.slots)
+        return _start_plan(command)
     if act == "urgent_details":
         return ["action_fraud_card_details"], []
     if act == "complaint_details":
         return ["action_add_complaint_details"], []
     raise ValueError(f"no plan for command {act!r}")
+
+
+def _start_plan(command: Command) -> tuple[list[str], list[Event]]:
+    """Questions asked with the request are answered first; a second task is offered once the first is
+    done: right after it when it answers at once, after its form's submit otherwise (TaskSubmit)."""
+    entry = TASK_ENTRY[command.intent]
+    plan = (["action_answer_aside"] if command.questions else []) + ["action_start_task", entry]
+    events = _slot_events(command.slots)
+    if command.pending and entry in FORM_SUBMIT:
+        events.append(SlotSet(PENDING_SLOT, command.pending))
+    elif command.pending:
+        plan.append(OFFER_PREFIX + command.pending)
+    return plan, events

@@ -54,7 +54,15 @@ def turn_from_parse(parse: Dict[Text, Any], metadata: Optional[Dict[Text, Any]] 
                 ranking=[(r.get("name"), float(r.get("confidence") or 0)) for r in parse.get("intent_ranking") or []],
                 entities=entities, kb_decision=(parse.get("kb") or {}).get("decision"),
                 redacted=tuple((metadata or {}).get("redacted") or ()), entity_texts=entity_texts,
-                mentions=mentions, question=(parse.get("question") or {}).get("probability"))
+                mentions=mentions, question=(parse.get("question") or {}).get("probability"),
+                parts=[_part_turn(part) for part in parse.get("parts") or []])
+
+
+def _part_turn(part: Dict[Text, Any]) -> Turn:
+    """One ask of a several-asks message, as bot/nlu/linear_intents.py and the components after it read it."""
+    return Turn(text=part.get("text") or "", intent=part.get("intent") or "",
+                confidence=float(part.get("confidence") or 0.0), question=part.get("question"),
+                kb_decision=(part.get("kb") or {}).get("decision"))
 
 
 def _turn_id(tracker: DialogueStateTracker) -> str:

@@ -81,6 +81,7 @@ def _last_bot_turn(history: Sequence[Mapping[str, Any]]) -> tuple[Optional[str],
 
 
 OFFER_PREFIX = "utter_offer_"
+PENDING_SLOT = "pending_task"  # a second task asked with the first, offered when the first is done
 
 
 def _offered_task(history: Sequence[Mapping[str, Any]]) -> Optional[str]:

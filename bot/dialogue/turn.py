@@ -31,6 +31,7 @@ class Turn:
     entity_texts: dict[str, str] = field(default_factory=dict)  # entity -> the words it was read from
     mentions: list[tuple[str, Any, int]] = field(default_factory=list)  # (entity, value, position), in order
     question: Optional[float] = None  # P(information-seeking question), bot/nlu/question_form.py
+    parts: list["Turn"] = field(default_factory=list)  # each ask of a several-asks message (bot/nlu/message_parts.py)
 
     def entities_after(self, position: int) -> dict[str, Any]:
         """First mention of each entity at or after `position` ("不对，用4872转，6688那张留着" -> 4872)."""
@@ -59,13 +60,16 @@ class Command:
     aside: Optional[str] = None
     reason: str = ""
     then: Optional[str] = None  # warn_sensitive: the act for the rest of the message
+    questions: list[str] = field(default_factory=list)  # parts of the message to answer first
+    pending: Optional[str] = None  # a second task asked in the same message, offered once this one is done
 
     def as_dict(self) -> dict[str, Any]:
         return {"act": self.act, "intent": self.intent, "slots": self.slots, "aside": self.aside,
-                "reason": self.reason, "then": self.then}
+                "reason": self.reason, "then": self.then, "questions": self.questions, "pending": self.pending}
 
     def inner(self) -> "Command":
-        return Command(self.then or "abstain", self.intent, self.slots, self.aside, self.reason)
+        return Command(self.then or "abstain", self.intent, self.slots, self.aside, self.reason,
+                       questions=self.questions, pending=self.pending)
 
 
 ACTS = ("abstain", "warn_sensitive", "cancel_flow", "ask_correction", "correct_slots", "set_slots",

@@ -306,7 +306,8 @@ def find_currency(text: str) -> list[Span]:
 _NOT_NAME_START = set("我你他她它您们的了吗呢吧啊钱块元转账汇款给到卡里这那个一")
 _NAME_END = re.compile(r"[转汇打还付的了吗呢吧啊钱块元]|[零一二两三四五六七八九十]+[十百千万块元]")
 _PAYEE = re.compile(r"(?:给|转给|转账给|汇给|打给|收款人(?:是|为|:|：))\s*([\u4e00-\u9fa5]{2,5}|[A-Z][a-z]+(?: [A-Z][a-z]+)?)"
-                    r"|\b(?:to|pay)\s+([\u4e00-\u9fa5]{2,4})(?![\u4e00-\u9fa5])")
+                    r"|\b(?:to|pay)\s+([\u4e00-\u9fa5]{2,4}(?![\u4e00-\u9fa5])|(?!(?:My|The|A|An|Another|Other)\b)"
+                    r"[A-Z][a-z]+(?: [A-Z][a-z]+)?\b)")
 
 
 def find_payees(text: str) -> list[Span]:

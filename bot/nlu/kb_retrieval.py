@@ -7,7 +7,6 @@ actions only read ``latest_message["kb"]``.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -20,24 +19,13 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.message_parts import PARTS_KEY, message_parts
 from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
 
 KB_KEY = "kb"
 UNAVAILABLE = "unavailable"
-# "开手机银行要带什么？另外转账一天最多能转多少": several questions in one message.
-_PART_BREAK = re.compile(r"[？?。！!；;\n]+|(?:[，,]\s*)?(?:另外|还有|还想问|顺便问一?下|再问一?下|以及|and also|also)[，,:：\s]*",
-                         re.IGNORECASE)
-MIN_PART_CHARS = 4
-MAX_PARTS = 3
-
-
-def question_parts(text: Text) -> List[Text]:
-    """The separate questions in a message; one element when it asks one thing."""
-    parts = [p.strip(" ，,") for p in _PART_BREAK.split(text)]
-    parts = [p for p in parts if len(p) >= MIN_PART_CHARS]
-    return parts[:MAX_PARTS] if len(parts) > 1 else [text]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -79,7 +67,9 @@ class KnowledgeBaseRetrieval(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            message.set(KB_KEY, self._assess(message.get(TEXT) or ""), add_to_output=True)
+            assessment = self._assess(message.get(TEXT) or "")
+            message.set(KB_KEY, assessment, add_to_output=True)
+            _mark_parts(message, assessment)
         return messages
 
     def _assess(self, text: Text) -> Dict[Text, Any]:
@@ -93,7 +83,7 @@ class KnowledgeBaseRetrieval(GraphComponent):
             log.exception("knowledge-base lookup failed")
             return {"decision": UNAVAILABLE, "confidence": 0.0, "hits": []}
         answer = {**result, "index_version": retriever.version}
-        parts = question_parts(text)
+        parts = message_parts(text)
         if len(parts) > 1:
             answer["parts"] = self._part_answers(retriever, parts)
         return answer
@@ -113,3 +103,15 @@ class KnowledgeBaseRetrieval(GraphComponent):
                 seen.add(hits[0]["faq_id"])
                 found.append({"text": part, **result})
         return found
+
+
+def _mark_parts(message: Message, assessment: Dict[Text, Any]) -> None:
+    """Each read message part (bot/nlu/message_parts.py) gets the knowledge base's decision on it."""
+    parts = message.get(PARTS_KEY)
+    if not parts:
+        return
+    known = {p["text"]: p for p in assessment.get("parts") or []}
+    for part in parts:
+        found = known.get(part["text"])
+        part["kb"] = {"decision": found["decision"], "faq_id": found["hits"][0]["faq_id"]} if found else \
+            {"decision": "no_answer", "faq_id": None}

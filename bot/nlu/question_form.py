@@ -34,6 +34,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.message_parts import PARTS_KEY
 from bot.nlu.sentence_embeddings import embed_for_features
 from bot.settings import load_settings
 
@@ -149,4 +150,13 @@ class QuestionOrRequestClassifier(GraphComponent):
         texts = [m.get(TEXT) for m in todo]
         for message, p in zip(todo, self._model.probability(texts, embed_for_features(self._kb, texts))):
             message.set(QUESTION_KEY, {"probability": round(float(p), 4)}, add_to_output=True)
+            self._read_parts(message.get(PARTS_KEY) or [])
         return messages
+
+    def _read_parts(self, parts: List[Dict[Text, Any]]) -> None:
+        """Each part of a several-asks message (bot/nlu/message_parts.py) gets its own probability."""
+        if not parts:
+            return
+        texts = [part["text"] for part in parts]
+        for part, p in zip(parts, self._model.probability(texts, embed_for_features(self._kb, texts))):
+            part[QUESTION_KEY] = round(float(p), 4)

@@ -5,7 +5,7 @@ encoder enters the pipeline here. It uses the *base* encoder, not the one
 fine-tuned for retrieval: 5-fold cross-validation over our own intent examples
 (logistic regression on the sentence embedding alone) gave macro-F1 0.890 with
 the base and 0.883 with the fine-tuned one, whose training saw only knowledge
-questions (docs/understanding.md). The question/request model shares these
+questions (docs/understanding.md). The question/request and message-part models share these
 vectors through the query-embedding cache.
 """
 from __future__ import annotations

@@ -91,3 +91,17 @@ def test_call_bank_turns_refusals_and_outages_into_replies():
     assert call_bank(dispatcher, "c", lambda: None) is True
     assert dispatcher.messages[0]["text"] == errors.LimitExceeded.message_zh
     assert dispatcher.messages[1]["response"] == "utter_backend_unavailable"
+
+
+def test_a_second_task_asked_with_the_first_is_offered_when_the_first_is_done():
+    from bot.actions.service import ActionSubmitComplaint
+
+    tracker = _tracker("服务太差了")
+    tracker.slots.update({"pending_task": "check_balance", "complaint_text": "服务太差了"})
+    messages, events = _run(ActionSubmitComplaint(), tracker)
+    assert messages[-1]["response"] == "utter_offer_check_balance"
+    assert {"event": "slot", "timestamp": None, "name": "pending_task", "value": None} in events
+    assert "余额" in _text(messages[-1])
+    tracker.slots["pending_task"] = None
+    messages, _ = _run(ActionSubmitComplaint(), tracker)
+    assert all(m.get("response") != "utter_offer_check_balance" for m in messages)

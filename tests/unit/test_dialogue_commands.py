@@ -286,3 +286,74 @@ def test_the_offer_is_read_from_the_bot_event_that_made_it():
               {"event": "user", "text": "好的"}]
     assert dialogue_state(events, {}, None).offered_task == "report_card_loss"
     assert dialogue_state(events[:1] + [{"event": "bot", "text": "x"}, events[2]], {}, None).offered_task is None
+
+
+def several(text: str, intent: str, *parts: tuple[str, str, float, float, str]) -> Turn:
+    """A message whose parts bot/nlu/message_parts.py read separately: (text, intent, confidence, question, kb)."""
+    whole = Turn(text=text, intent=intent, confidence=0.9, ranking=[(intent, 0.9)], kb_decision="answer")
+    whole.parts = [Turn(text=t, intent=i, confidence=c, question=q, kb_decision=k) for t, i, c, q, k in parts]
+    return whole
+
+
+def test_a_question_and_a_request_in_one_message_answers_then_starts_the_task():
+    message = several("我想转账给朋友，另外跨行转账收手续费吗", "transfer_money",
+                      ("我想转账给朋友", "transfer_money", 0.93, 0.05, "no_answer"),
+                      ("跨行转账收手续费吗", "faq", 0.88, 0.97, "answer"))
+    command = interpret(DialogueState(), message)
+    assert (command.act, command.intent, command.aside) == ("start_flow", "transfer_money", "faq")
+    assert command.questions == ["跨行转账收手续费吗"] and command.pending is None
+    from bot.dialogue.plans import plan_for
+
+    assert plan_for(command, DialogueState())[0] == ["action_answer_aside", "action_start_task", "transfer_form"]
+
+
+def test_two_requests_start_the_first_and_offer_the_second_when_it_is_done():
+    message = several("帮我查下余额，再帮我看看美元汇率", "check_balance",
+                      ("帮我查下余额", "check_balance", 0.95, 0.1, "no_answer"),
+                      ("看看美元汇率", "exchange_rate", 0.9, 0.3, "no_answer"))
+    command = interpret(DialogueState(), message)
+    assert (command.act, command.intent, command.pending, command.questions) == (
+        "start_flow", "check_balance", "exchange_rate", [])
+    from bot.dialogue.plans import plan_for
+
+    plan, events = plan_for(command, DialogueState())
+    assert plan == ["action_start_task", "action_check_balance", "utter_offer_exchange_rate"]
+    form_first = interpret(DialogueState(), several("我要转账，顺便查一下余额", "transfer_money",
+                                                    ("我要转账", "transfer_money", 0.9, 0.05, "no_answer"),
+                                                    ("查一下余额", "check_balance", 0.92, 0.1, "no_answer")))
+    plan, events = plan_for(form_first, DialogueState())
+    assert plan == ["action_start_task", "transfer_form"]  # offered by the submit, once the transfer is done
+    assert {"pending_task": "check_balance"} == {e.key: e.value for e in events if e.key == "pending_task"}
+
+
+def test_an_urgent_request_goes_first_and_alone():
+    message = several("帮我查下余额。我的卡好像丢了", "check_balance",
+                      ("帮我查下余额", "check_balance", 0.95, 0.1, "no_answer"),
+                      ("我的卡好像丢了", "report_card_loss", 0.9, 0.1, "no_answer"))
+    command = interpret(DialogueState(), message)
+    assert (command.intent, command.pending) == ("report_card_loss", None)
+
+
+@pytest.mark.parametrize("parts", [
+    # one ask said twice, or a narrative of one complaint: not several asks
+    [("你们服务太差了", "complaint", 0.9, 0.1, "no_answer"), ("我要投诉你们", "complaint", 0.95, 0.1, "no_answer")],
+    # unsure readings of the parts: the message stays one ask
+    [("那个东西弄一下", "transfer_money", 0.4, 0.2, "no_answer"), ("然后那个看看", "check_balance", 0.5, 0.2, "no_answer")],
+    # two questions: the knowledge answer handles them (bot/actions/faq.py)
+    [("挂失收费吗", "faq", 0.9, 0.95, "answer"), ("转账限额多少", "faq", 0.9, 0.95, "answer")],
+])
+def test_one_ask_in_several_sentences_is_left_to_the_usual_reading(parts):
+    assert interpret(DialogueState(), several("。".join(p[0] for p in parts), parts[0][1], *parts)).questions == []
+    assert interpret(DialogueState(), several("。".join(p[0] for p in parts), parts[0][1], *parts)).pending is None
+
+
+def test_requests_go_in_the_customers_order_with_their_own_values():
+    text = "帮我找一下北京朝阳区的网点。另外我想查查这个月的交易明细"
+    message = several(text, "query_transactions",
+                      ("帮我找一下北京朝阳区的网点", "find_branch", 0.93, 0.01, "no_answer"),
+                      ("我想查查这个月的交易明细", "query_transactions", 0.99, 0.01, "no_answer"))
+    message.mentions = [("city", "北京", text.index("北京")), ("district", "朝阳区", text.index("朝阳区")),
+                        ("date", {"start": "2026-12-01"}, text.index("这个月"))]
+    command = interpret(DialogueState(), message)
+    assert (command.intent, command.pending) == ("find_branch", "query_transactions")
+    assert command.slots == {"city": "北京", "district": "朝阳区"}

@@ -78,12 +78,13 @@ def test_places(text, expected):
 
 
 @pytest.mark.parametrize("text, payee", [("给张三转5000", "张三"), ("转给李四三千五", "李四"),
-                                         ("收款人是赵六", "赵六"), ("转账给张三丰", "张三丰")])
+                                         ("收款人是赵六", "赵六"), ("转账给张三丰", "张三丰"),
+                                         ("send 300 to Tom Lee, and also", "Tom Lee"), ("pay Alice 50", "Alice")])
 def test_payee(text, payee):
     assert found(text)["payee"] == payee
 
 
-@pytest.mark.parametrize("text", ["我要给我妈转钱", "给您添麻烦了"])
+@pytest.mark.parametrize("text", ["我要给我妈转钱", "给您添麻烦了", "transfer 200 to My Savings"])
 def test_no_payee(text):
     assert "payee" not in found(text)
 

@@ -61,3 +61,19 @@ def test_the_second_unanswered_turn_in_a_row_offers_a_human():
     assert first["response"] == "utter_kb_no_answer" and events[1]["value"] == 1.0
     [second], events = _run(_tracker({"decision": "no_answer", "hits": [HIT]}, failed_turns=1.0))
     assert second["response"] == "utter_offer_human" and events[1]["value"] == 0.0
+
+
+def test_a_message_that_also_asks_for_a_task_gets_only_its_question_answered():
+    """"我想转账，另外跨行收手续费吗": the task part is the flow's, not a knowledge answer (bot/dialogue)."""
+    fee = {"faq_id": "transfer.fee", "score": 0.93, "question": "跨行转账收费吗？", "answer": "手机银行转账免费。"}
+    how = {"faq_id": "transfer.how", "score": 0.91, "question": "怎么转账？", "answer": "在App里…"}
+    kb = {"decision": "answer", "confidence": 0.9, "hits": [how],
+          "parts": [{"text": "我想转账", "decision": "answer", "confidence": 0.9, "hits": [how]},
+                    {"text": "跨行收手续费吗", "decision": "answer", "confidence": 0.9, "hits": [fee]}]}
+    latest = {"text": "我想转账，另外跨行收手续费吗", "intent": {"name": "transfer_money"}, "entities": [], "kb": kb,
+              "message_id": "m1"}
+    record = {"turn_id": "m1", "command": {"act": "start_flow", "intent": "transfer_money",
+                                           "questions": ["跨行收手续费吗"]}}
+    tracker = Tracker("c1", {"dialogue_turn": record}, latest, [], False, None, {}, "action_listen")
+    [message], events = _run(tracker)
+    assert message["text"] == "手机银行转账免费。" and message["faq_id"] == "transfer.fee"

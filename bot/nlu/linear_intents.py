@@ -1,0 +1,159 @@
+"""A second, linear reading of the intent, beside DIET's.
+
+A logistic regression over character n-grams and the base encoder's sentence
+embedding, trained at ``rasa train`` on the same intent examples as DIET. It
+serves twice:
+
+* the whole message: its probabilities are combined with DIET's ranking. DIET's
+  reading of a short message swings between two trainings on the same data (the
+  TensorFlow run is not bit-reproducible); the linear model is deterministic and
+  errs on different messages, so the combination is steadier and more often right;
+* each part of a message that asks for several things (bot/nlu/message_parts.py):
+  DIET reads one intent per message, this model reads every part on its own. The
+  parse gets ``parts``: text, intent, confidence per part; the question/request
+  model and the knowledge base fill in the rest.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+from typing import Any, Dict, List, Optional, Text
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.message_parts import PARTS_KEY, message_parts
+from bot.nlu.sentence_embeddings import embed_for_features
+from bot.settings import load_settings
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE = "linear_intents.pkl"
+FLOOR = 1e-4  # an intent outside DIET's top ranking, or one the linear model rules out, is unlikely, not impossible
+
+
+class LinearIntentModel:
+    """Character n-grams + sentence embedding -> intent probabilities."""
+
+    def __init__(self, seed: int = 42, c: float = 8.0) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        self.ngrams = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
+        self.classifier = LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=seed)
+
+    def _features(self, texts: List[Text], vectors: np.ndarray, fit: bool = False):
+        from scipy.sparse import csr_matrix, hstack
+
+        grams = self.ngrams.fit_transform(texts) if fit else self.ngrams.transform(texts)
+        return hstack([grams, csr_matrix(vectors)]).tocsr()
+
+    def fit(self, texts: List[Text], vectors: np.ndarray, intents: List[Text]) -> "LinearIntentModel":
+        self.classifier.fit(self._features(texts, vectors, fit=True), np.array(intents))
+        return self
+
+    def probabilities(self, texts: List[Text], vectors: np.ndarray) -> List[Dict[Text, float]]:
+        rows = self.classifier.predict_proba(self._features(texts, vectors))
+        return [{str(name): float(p) for name, p in zip(self.classifier.classes_, row)} for row in rows]
+
+    def predict(self, texts: List[Text], vectors: np.ndarray) -> List[tuple[Text, float]]:
+        return [max(row.items(), key=lambda item: item[1]) for row in self.probabilities(texts, vectors)]
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class LinearIntentClassifier(GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # diet_weight: the share of DIET in the whole message's intent (an even average, not tuned)
+        return {"random_seed": 42, "C": 8.0, "diet_weight": 0.5, "ranking_length": 10}
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The encoder shapes the features, but the graph does not see it."""
+        from knowledge_base.embedding import encoder_fingerprint
+
+        encoder = encoder_fingerprint(load_settings().base_encoder_path) or ""
+        return hashlib.sha256(encoder.encode("utf-8")).hexdigest()
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Optional[LinearIntentModel] = None) -> None:
+        self._config = config
+        self._kb = load_settings().kb
+        self._storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "LinearIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "LinearIntentClassifier":
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = pickle.loads((directory / MODEL_FILE).read_bytes())  # our own training artefact
+        except (ValueError, FileNotFoundError):
+            log.warning("linear intent model missing; DIET alone reads intents, a message is one ask")
+            model = None
+        return cls(config, model_storage, resource, model)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [(e.get(TEXT), e.get(INTENT)) for e in training_data.intent_examples if e.get(TEXT)]
+        if len({intent for _, intent in examples}) < 2:
+            log.warning("linear intents: need at least two intents to train; skipped")
+            return self._resource
+        texts, intents = [t for t, _ in examples], [i for _, i in examples]
+        self._model = LinearIntentModel(self._config["random_seed"], self._config["C"]).fit(
+            texts, embed_for_features(self._kb, texts), intents)
+        with self._storage.write_to(self._resource) as directory:
+            (directory / MODEL_FILE).write_bytes(pickle.dumps(self._model))
+        return self._resource
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self._model is None:
+            return messages
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if not text:
+                continue
+            parts = message_parts(text)
+            texts = [text] + (parts if len(parts) > 1 else [])
+            readings = self._model.probabilities(texts, embed_for_features(self._kb, texts))
+            self._blend(message, readings[0])
+            if len(parts) > 1:
+                message.set(PARTS_KEY, [_best_reading(part, row) for part, row in zip(parts, readings[1:])],
+                            add_to_output=True)
+        return messages
+
+    def _blend(self, message: Message, linear: Dict[Text, float]) -> None:
+        """DIET's ranking and the linear model's probabilities, combined as a weighted geometric mean and
+        renormalised (a product of experts): where both agree the reading stays as sure as DIET's, so the
+        dialogue's thresholds keep their meaning; where they disagree it is unsure. A payload stays as it is."""
+        diet = {r[INTENT_NAME_KEY]: r[PREDICTED_CONFIDENCE_KEY] for r in message.get(INTENT_RANKING_KEY) or []}
+        if not diet or (message.get(TEXT) or "").startswith("/"):
+            return
+        w = self._config["diet_weight"]
+        blended = {name: max(diet.get(name, 0.0), FLOOR) ** w * max(linear.get(name, 0.0), FLOOR) ** (1 - w)
+                   for name in {*diet, *linear}}
+        total = sum(blended.values())
+        ranking = sorted(blended.items(), key=lambda item: -item[1])[:self._config["ranking_length"]]
+        ranked = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: round(p / total, 6)} for name, p in ranking]
+        message.set(INTENT, ranked[0], add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)
+
+
+def _best_reading(text: Text, row: Dict[Text, float]) -> Dict[Text, Any]:
+    intent, confidence = max(row.items(), key=lambda item: item[1])
+    return {"text": text, "intent": intent, "confidence": round(confidence, 4)}
