@@ -17,50 +17,29 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import pickle
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.message_parts import PARTS_KEY, message_parts
-from bot.nlu.sentence_embeddings import embed_for_features
+from bot.nlu.text_model import NgramEmbeddingClassifier, TrainedTextModelComponent
 from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
 
-MODEL_FILE = "linear_intents.pkl"
 FLOOR = 1e-4  # an intent outside DIET's top ranking, or one the linear model rules out, is unlikely, not impossible
 
 
-class LinearIntentModel:
-    """Character n-grams + sentence embedding -> intent probabilities."""
-
-    def __init__(self, seed: int = 42, c: float = 8.0) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-
-        self.ngrams = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
-        self.classifier = LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=seed)
-
-    def _features(self, texts: List[Text], vectors: np.ndarray, fit: bool = False):
-        from scipy.sparse import csr_matrix, hstack
-
-        grams = self.ngrams.fit_transform(texts) if fit else self.ngrams.transform(texts)
-        return hstack([grams, csr_matrix(vectors)]).tocsr()
-
-    def fit(self, texts: List[Text], vectors: np.ndarray, intents: List[Text]) -> "LinearIntentModel":
-        self.classifier.fit(self._features(texts, vectors, fit=True), np.array(intents))
-        return self
+class LinearIntentModel(NgramEmbeddingClassifier):
+    """Intent probabilities from the form and the topic of the sentence."""
 
     def probabilities(self, texts: List[Text], vectors: np.ndarray) -> List[Dict[Text, float]]:
-        rows = self.classifier.predict_proba(self._features(texts, vectors))
+        rows = self.class_probabilities(texts, vectors)
         return [{str(name): float(p) for name, p in zip(self.classifier.classes_, row)} for row in rows]
 
     def predict(self, texts: List[Text], vectors: np.ndarray) -> List[tuple[Text, float]]:
@@ -68,7 +47,10 @@ class LinearIntentModel:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class LinearIntentClassifier(GraphComponent):
+class LinearIntentClassifier(TrainedTextModelComponent):
+    MODEL_FILE = "linear_intents.pkl"
+    MISSING = "DIET alone reads intents, a message is one ask"
+
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # diet_weight: the share of DIET in the whole message's intent (an even average, not tuned)
@@ -82,44 +64,13 @@ class LinearIntentClassifier(GraphComponent):
         encoder = encoder_fingerprint(load_settings().base_encoder_path) or ""
         return hashlib.sha256(encoder.encode("utf-8")).hexdigest()
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Optional[LinearIntentModel] = None) -> None:
-        self._config = config
-        self._kb = load_settings().kb
-        self._storage = model_storage
-        self._resource = resource
-        self._model = model
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "LinearIntentClassifier":
-        return cls(config, model_storage, resource)
-
-    @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "LinearIntentClassifier":
-        try:
-            with model_storage.read_from(resource) as directory:
-                model = pickle.loads((directory / MODEL_FILE).read_bytes())  # our own training artefact
-        except (ValueError, FileNotFoundError):
-            log.warning("linear intent model missing; DIET alone reads intents, a message is one ask")
-            model = None
-        return cls(config, model_storage, resource, model)
-
     def train(self, training_data: TrainingData) -> Resource:
         examples = [(e.get(TEXT), e.get(INTENT)) for e in training_data.intent_examples if e.get(TEXT)]
         if len({intent for _, intent in examples}) < 2:
             log.warning("linear intents: need at least two intents to train; skipped")
             return self._resource
         texts, intents = [t for t, _ in examples], [i for _, i in examples]
-        self._model = LinearIntentModel(self._config["random_seed"], self._config["C"]).fit(
-            texts, embed_for_features(self._kb, texts), intents)
-        with self._storage.write_to(self._resource) as directory:
-            (directory / MODEL_FILE).write_bytes(pickle.dumps(self._model))
-        return self._resource
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
+        return self._fit_and_store(LinearIntentModel(self._config["random_seed"], self._config["C"]), texts, intents)
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self._model is None:
@@ -130,7 +81,7 @@ class LinearIntentClassifier(GraphComponent):
                 continue
             parts = message_parts(text)
             texts = [text] + (parts if len(parts) > 1 else [])
-            readings = self._model.probabilities(texts, embed_for_features(self._kb, texts))
+            readings = self._model.probabilities(texts, self._embed(texts))
             self._blend(message, readings[0])
             if len(parts) > 1:
                 message.set(PARTS_KEY, [_best_reading(part, row) for part, row in zip(parts, readings[1:])],

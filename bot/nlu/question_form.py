@@ -22,27 +22,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import pickle
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.message_parts import PARTS_KEY
-from bot.nlu.sentence_embeddings import embed_for_features
+from bot.nlu.text_model import NgramEmbeddingClassifier, TrainedTextModelComponent
 from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
 
 QUESTION_KEY = "question"
 QUESTION_INTENT = "faq"
-MODEL_FILE = "question_form.pkl"
 
 
 def knowledge_phrasings() -> List[Text]:
@@ -54,28 +50,11 @@ def knowledge_phrasings() -> List[Text]:
     return [normalize(t) for entry in content.entries for t in entry.index_texts()]
 
 
-class QuestionFormModel:
-    """Character n-grams + sentence embedding -> P(information-seeking question)."""
-
-    def __init__(self, seed: int = 42, c: float = 4.0) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-
-        self.ngrams = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
-        self.classifier = LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=seed)
-
-    def _features(self, texts: List[Text], vectors: np.ndarray, fit: bool = False):
-        from scipy.sparse import csr_matrix, hstack
-
-        grams = self.ngrams.fit_transform(texts) if fit else self.ngrams.transform(texts)
-        return hstack([grams, csr_matrix(vectors)]).tocsr()
-
-    def fit(self, texts: List[Text], vectors: np.ndarray, is_question: List[bool]) -> "QuestionFormModel":
-        self.classifier.fit(self._features(texts, vectors, fit=True), np.array(is_question, dtype=int))
-        return self
+class QuestionFormModel(NgramEmbeddingClassifier):
+    """P(information-seeking question) from the form and the topic of the sentence."""
 
     def probability(self, texts: List[Text], vectors: np.ndarray) -> np.ndarray:
-        return self.classifier.predict_proba(self._features(texts, vectors))[:, 1]
+        return self.class_probabilities(texts, vectors)[:, 1]
 
 
 def labelled_examples(training_data: TrainingData) -> tuple[List[Text], List[bool]]:
@@ -92,7 +71,10 @@ def labelled_examples(training_data: TrainingData) -> tuple[List[Text], List[boo
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class QuestionOrRequestClassifier(GraphComponent):
+class QuestionOrRequestClassifier(TrainedTextModelComponent):
+    MODEL_FILE = "question_form.pkl"
+    MISSING = "every message is left to the intent"
+
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"random_seed": 42, "C": 4.0}
@@ -105,50 +87,20 @@ class QuestionOrRequestClassifier(GraphComponent):
         encoder = encoder_fingerprint(load_settings().base_encoder_path) or ""
         return hashlib.sha256("\n".join([encoder, *knowledge_phrasings()]).encode("utf-8")).hexdigest()
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Optional[QuestionFormModel] = None) -> None:
-        self._config = config
-        self._kb = load_settings().kb  # encoder folder and query prefix, read once
-        self._storage = model_storage
-        self._resource = resource
-        self._model = model
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "QuestionOrRequestClassifier":
-        return cls(config, model_storage, resource)
-
-    @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "QuestionOrRequestClassifier":
-        try:
-            with model_storage.read_from(resource) as directory:
-                model = pickle.loads((directory / MODEL_FILE).read_bytes())  # our own training artefact
-        except (ValueError, FileNotFoundError):
-            log.warning("question/request model missing; every message is left to the intent")
-            model = None
-        return cls(config, model_storage, resource, model)
-
     def train(self, training_data: TrainingData) -> Resource:
         texts, labels = labelled_examples(training_data)
         if len(set(labels)) < 2:
             log.warning("question/request: need both questions and task requests to train; skipped")
             return self._resource
-        self._model = QuestionFormModel(self._config["random_seed"], self._config["C"]).fit(
-            texts, embed_for_features(self._kb, texts), labels)
-        with self._storage.write_to(self._resource) as directory:
-            (directory / MODEL_FILE).write_bytes(pickle.dumps(self._model))
-        return self._resource
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
+        return self._fit_and_store(QuestionFormModel(self._config["random_seed"], self._config["C"]), texts,
+                                   [int(label) for label in labels])
 
     def process(self, messages: List[Message]) -> List[Message]:
         todo = [m for m in messages if m.get(TEXT)]
         if self._model is None or not todo:
             return messages
         texts = [m.get(TEXT) for m in todo]
-        for message, p in zip(todo, self._model.probability(texts, embed_for_features(self._kb, texts))):
+        for message, p in zip(todo, self._model.probability(texts, self._embed(texts))):
             message.set(QUESTION_KEY, {"probability": round(float(p), 4)}, add_to_output=True)
             self._read_parts(message.get(PARTS_KEY) or [])
         return messages
@@ -158,5 +110,5 @@ class QuestionOrRequestClassifier(GraphComponent):
         if not parts:
             return
         texts = [part["text"] for part in parts]
-        for part, p in zip(parts, self._model.probability(texts, embed_for_features(self._kb, texts))):
+        for part, p in zip(parts, self._model.probability(texts, self._embed(texts))):
             part[QUESTION_KEY] = round(float(p), 4)

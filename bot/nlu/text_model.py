@@ -1,0 +1,91 @@
+"""What the small learned NLU components share: a model over character n-grams and the sentence
+embedding, trained at ``rasa train`` and kept as a pickle in Rasa's model storage.
+
+The question/request model (question_form.py) and the linear intent model (linear_intents.py) are
+both logistic regressions on these features; the form of a sentence ("能…吗", "帮我…") lives in
+its characters, its topic in the embedding.
+"""
+from __future__ import annotations
+
+import logging
+import pickle
+from typing import Any, ClassVar, Dict, List, Optional, Sequence, Text
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.sentence_embeddings import embed_for_features
+from bot.settings import load_settings
+
+log = logging.getLogger(__name__)
+
+
+class NgramEmbeddingClassifier:
+    """Character n-grams + sentence embedding -> a balanced logistic regression."""
+
+    def __init__(self, seed: int = 42, c: float = 4.0) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        self.ngrams = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
+        self.classifier = LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=seed)
+
+    def _features(self, texts: List[Text], vectors: np.ndarray, fit: bool = False):
+        from scipy.sparse import csr_matrix, hstack
+
+        grams = self.ngrams.fit_transform(texts) if fit else self.ngrams.transform(texts)
+        return hstack([grams, csr_matrix(vectors)]).tocsr()
+
+    def fit(self, texts: List[Text], vectors: np.ndarray, labels: Sequence[Any]) -> "NgramEmbeddingClassifier":
+        self.classifier.fit(self._features(texts, vectors, fit=True), np.array(labels))
+        return self
+
+    def class_probabilities(self, texts: List[Text], vectors: np.ndarray) -> np.ndarray:
+        """One row per text, one column per class of ``self.classifier.classes_``."""
+        return self.classifier.predict_proba(self._features(texts, vectors))
+
+
+class TrainedTextModelComponent(GraphComponent):
+    """A GraphComponent whose model is fitted on the training data and pickled into the model storage."""
+
+    MODEL_FILE: ClassVar[str]
+    MISSING: ClassVar[str]  # what the bot does without the model (logged when it is missing)
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Optional[NgramEmbeddingClassifier] = None) -> None:
+        self._config = config
+        self._kb = load_settings().kb  # encoder folder and query prefix, read once
+        self._storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "TrainedTextModelComponent":
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "TrainedTextModelComponent":
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = pickle.loads((directory / cls.MODEL_FILE).read_bytes())  # our own training artefact
+        except (ValueError, FileNotFoundError):
+            log.warning("%s: model missing; %s", cls.__name__, cls.MISSING)
+            model = None
+        return cls(config, model_storage, resource, model)
+
+    def _embed(self, texts: List[Text]) -> np.ndarray:
+        return embed_for_features(self._kb, texts)
+
+    def _fit_and_store(self, model: NgramEmbeddingClassifier, texts: List[Text], labels: Sequence[Any]) -> Resource:
+        self._model = model.fit(texts, self._embed(texts), labels)
+        with self._storage.write_to(self._resource) as directory:
+            (directory / self.MODEL_FILE).write_bytes(pickle.dumps(self._model))
+        return self._resource
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
