@@ -169,7 +169,7 @@ def test_expired_channel_rows_and_old_web_chat_sessions_are_tidied(databases, ca
     Bindings(engine, clock=lambda: NOW - 200 * DAY).bind("o_expired", "C001", ttl_s=180 * DAY)
     Bindings(engine).bind("o_current", "C002", ttl_s=180 * DAY)
     uses = TokenUses(engine)
-    uses.claim(VerifiedCustomer("C001", int(NOW + 600), "live"), "rest:b")
+    uses.claim(VerifiedCustomer("C001", int(time.time() + DAY), "live"), "rest:b")  # NOW is import time
     uses.claim(VerifiedCustomer("C001", int(NOW - 60), "spent"), "rest:a")  # (a claim tidies only older rows)
     SessionBook(engine, clock=lambda: NOW - 100 * DAY).create("a" * 32, None)
     SessionBook(engine).create("b" * 32, "C001")
