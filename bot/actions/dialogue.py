@@ -100,15 +100,22 @@ def _offer_task(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
 
 
 class ActionHandleInform(Action):
-    """Slot values given while no flow is running: keep nothing, ask what the customer wants."""
+    """Slot values given while no flow is running: keep nothing, ask what the customer wants.
+
+    An "inform" that carries no value at all ("就是那个事啊") was not understood: it counts on
+    the fallback ladder like any other turn the bot could not use, so a second one offers a human.
+    """
 
     def name(self) -> Text:
         return "action_handle_inform"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        cleared = [SlotSet(name, None) for name in ("card_last4", "amount", "payee")]
+        if not (tracker.latest_message or {}).get("entities"):
+            return ActionAnswerFaq.not_understood(dispatcher, tracker, "utter_ask_what_task") + cleared
         dispatcher.utter_message(response="utter_ask_what_task")
-        return [SlotSet(name, None) for name in ("card_last4", "amount", "payee")]
+        return cleared
 
 
 class ActionCloseFlow(Action):

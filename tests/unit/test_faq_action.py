@@ -77,3 +77,19 @@ def test_a_message_that_also_asks_for_a_task_gets_only_its_question_answered():
     tracker = Tracker("c1", {"dialogue_turn": record}, latest, [], False, None, {}, "action_listen")
     [message], events = _run(tracker)
     assert message["text"] == "手机银行转账免费。" and message["faq_id"] == "transfer.fee"
+
+
+def test_an_inform_without_any_value_counts_on_the_fallback_ladder():
+    from bot.actions.dialogue import ActionHandleInform
+
+    def run(tracker):
+        dispatcher = CollectingDispatcher()
+        return dispatcher.messages, ActionHandleInform().run(dispatcher, tracker, {})
+
+    [first], events = run(_tracker(failed_turns=1.0))
+    assert first["response"] == "utter_offer_human"
+    assert {"event": "slot", "timestamp": None, "name": "failed_turns", "value": 0.0} in events
+    card = {"entity": "card_last4", "value": "6688", "start": 0, "end": 4}
+    [second], events = run(_tracker(entities=[card], failed_turns=1.0))
+    assert second["response"] == "utter_ask_what_task"
+    assert all(e["name"] != "failed_turns" for e in events)
