@@ -4,7 +4,8 @@ The tracker store holds every conversation. Rasa's own SQLTrackerStore creates i
 without ``hide_parameters``, so a failed INSERT would put a customer's message into the error
 (and a log line); and SQLite would create the file with the process umask. This subclass
 (``type: bot.tracker_store.PrivateSQLTrackerStore`` in bot/endpoints.yml) fixes both and is
-otherwise Rasa's store: same tables, same settings, PostgreSQL works the same way.
+otherwise Rasa's store: same tables, same settings, PostgreSQL works the same way. A SQLite
+file is put in write-ahead-log mode, so concurrent turns do not serialise on its lock.
 """
 from __future__ import annotations
 
@@ -27,4 +28,15 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         url = self.engine.url
         self.engine.dispose()
         self.engine = sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _write_ahead_log)
         self.sessionmaker = sessionmaker(bind=self.engine)
+
+
+def _write_ahead_log(connection: Any, _record: Any) -> None:
+    """SQLite in WAL mode: a turn's read of its tracker does not wait for another turn's write, and a
+    commit appends to the log instead of rewriting pages (durability unchanged: synchronous stays FULL)."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -87,6 +88,13 @@ class Retriever:
     @property
     def version(self) -> str:
         return self.manifest["version"]
+
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """Embed several queries in one batch (a message and its parts): one encoder pass instead of
+        one per text; each later search or assess finds its vector in the query cache."""
+        queries = [query for query in map(normalize, texts) if query]
+        if queries:
+            embed_queries_cached(self.encoder, queries, prefix=self.kb.query_prefix)
 
     def entry_scores(self, text: str) -> EntryScores | None:
         """Best dense and BM25 score of each entry over its phrasings; None for empty input."""

@@ -77,13 +77,15 @@ class KnowledgeBaseRetrieval(GraphComponent):
         if live is None:
             return {"decision": UNAVAILABLE, "confidence": 0.0, "hits": []}
         retriever = live.current
+        parts = message_parts(text)
         try:
+            if len(parts) > 1:
+                retriever.prefetch([text, *parts])
             result = retriever.assess(text, k=self._config["top_k"]).as_dict()
         except Exception:  # never let one odd message break the conversation
             log.exception("knowledge-base lookup failed")
             return {"decision": UNAVAILABLE, "confidence": 0.0, "hits": []}
         answer = {**result, "index_version": retriever.version}
-        parts = message_parts(text)
         if len(parts) > 1:
             answer["parts"] = self._part_answers(retriever, parts)
         return answer

@@ -146,6 +146,10 @@ def test_tracker_database_is_owner_only_from_serve_and_from_the_store(tmp_path, 
     store = PrivateSQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(other))
     assert mode(other) == 0o600
     assert store.engine.hide_parameters is True
+    with store.engine.connect() as conn:  # write-ahead log: its files are as private as the database
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        conn.exec_driver_sql("CREATE TABLE probe (x INTEGER)")
+        assert mode(f"{other}-wal") == 0o600 and mode(f"{other}-shm") == 0o600
 
 
 # --- errors ---------------------------------------------------------------------------------------

@@ -71,3 +71,19 @@ def test_rebuild_publishes_a_new_version_only_when_content_changes(index_copy, s
     new_version = build_index(content, config)
     assert (index_copy / CURRENT).read_text() == new_version.name != before
     assert load_retriever(index_copy).manifest["entries"] == 3
+
+
+def test_prefetch_embeds_a_message_and_its_parts_in_one_pass_and_answers_stay_the_same(retriever, monkeypatch):
+    from knowledge_base import embedding
+
+    texts = ["挂失收费吗 预取测试", "开户要带什么 预取测试", "  "]
+    expected = [retriever.assess(t).as_dict() for t in texts]
+    embedding._query_cache.clear()
+    calls = []
+    original = embedding.embed_queries
+    monkeypatch.setattr(embedding, "embed_queries", lambda model, batch, **kw: calls.append(list(batch))
+                        or original(model, batch, **kw))
+    retriever.prefetch(texts)
+    assert len(calls) == 1 and len(calls[0]) == 2  # the blank text is not embedded
+    assert [retriever.assess(t).as_dict() for t in texts] == expected
+    assert len(calls) == 1
