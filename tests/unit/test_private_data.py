@@ -195,3 +195,31 @@ def test_rasa_builds_the_private_tracker_store_from_our_endpoints(tmp_path, loos
     store = TrackerStore.create(endpoints.tracker_store, Domain.empty())
     assert isinstance(store, PrivateSQLTrackerStore)
     assert store.engine.hide_parameters is True and mode(path) == 0o600
+
+
+def test_the_tracker_store_reads_back_what_rasas_own_retrieval_reads(tmp_path):
+    """Our column-only read gives the same tracker as SQLTrackerStore._retrieve, last session or all."""
+    import asyncio
+
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.tracker_store import PrivateSQLTrackerStore
+
+    domain = Domain.from_dict({"slots": {"amount": {"type": "any", "mappings": [{"type": "custom"}]}}})
+    store = PrivateSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    events = [ActionExecuted("action_session_start", timestamp=1), SessionStarted(timestamp=2),
+              UserUttered("转三百", {"name": "transfer_money"}, timestamp=3), SlotSet("amount", 300, timestamp=4),
+              ActionExecuted("action_session_start", timestamp=5), SessionStarted(timestamp=6),
+              UserUttered("你好", {"name": "greet"}, timestamp=7)]
+
+    async def both(fetch_all):
+        return await store._retrieve("c1", fetch_all), await SQLTrackerStore._retrieve(store, "c1", fetch_all)
+
+    asyncio.run(store.save(DialogueStateTracker.from_events("c1", events, domain.slots)))
+    for fetch_all in (False, True):
+        ours, rasas = asyncio.run(both(fetch_all))
+        assert list(ours.events) == list(rasas.events) and len(ours.events) == (7 if fetch_all else 2)
+    assert asyncio.run(store._retrieve("nobody", False)) is None

@@ -34,3 +34,18 @@ def test_installed_validation_matches_rasas_on_valid_and_invalid_replies():
             action._validate_action_result(reply)
         assert caught.value.message.startswith(expected)
         assert "Failed to validate Action server response" in caught.value.message
+
+
+def test_event_classes_resolve_as_rasas_own_walk_does():
+    from rasa.shared.core.events import Event, SlotSet, UserUttered
+    from rasa.shared.utils.common import all_subclasses
+
+    names = {cls.type_name for cls in all_subclasses(Event)}
+    expected = {name: Event.resolve_by_type(name) for name in names}
+    rasa_speedups.install()
+    assert {name: Event.resolve_by_type(name) for name in names} == expected
+    assert Event.resolve_by_type("slot") is SlotSet and Event.resolve_by_type("user") is UserUttered
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no_such_event")
