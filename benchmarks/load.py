@@ -31,7 +31,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -119,37 +118,6 @@ def bare_server(log_dir: Path) -> Iterator[str]:
         yield f"http://localhost:{port}"
     finally:
         stop_process(process)
-
-
-# --- ours: the project's own servers, as in rest_latency.py -----------------------------------
-
-@contextlib.contextmanager
-def our_server(log_dir: Path) -> Iterator[str]:
-    """Rasa + action server on free ports with a scratch tracker store and bank; always stopped."""
-    from bot.serve import Servers
-    from bot.settings import load_settings
-    from bot.train import ensure_model
-    from tests.conftest import free_port
-
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = dataclasses.replace(load_settings(), rasa_port=free_port(), action_port=free_port(),
-                                       tracker_db_path=Path(tmp) / "tracker.db",
-                                       bank_db_url=f"sqlite:///{tmp}/bank.db", secrets_dir=Path(tmp))
-        servers = Servers(model=ensure_model(), settings=settings, log_dir=log_dir / "ours")
-        try:  # not `with Servers(...)`: a failed start() would skip __exit__ and leave a server running
-            servers.start()
-            yield servers.rasa_url
-        finally:
-            servers.stop()
-
-
-def open_rate_limits() -> None:
-    """Every user comes from one address and types faster than a person: the flood limits are not
-    what is measured here (a 429 would count as an error)."""
-    os.environ.setdefault("CUSTOMER_TOKEN_SECRET", "load-benchmark-secret-" + "b" * 16)
-    for name, value in (("RATE_PER_ADDRESS_PER_MIN", "100000"), ("RATE_PER_ADDRESS_BURST", "10000"),
-                        ("RATE_PER_SENDER_PER_MIN", "100000"), ("RATE_PER_SENDER_BURST", "10000")):
-        os.environ.setdefault(name, value)
 
 
 # --- user simulation ---------------------------------------------------------------------------
@@ -403,11 +371,13 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    from benchmarks.servers import open_rate_limits, our_server
+
     args = parse_args(argv)
     open_rate_limits()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     machine = {"cpus": os.cpu_count(), "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}
-    starters = {"bare": bare_server, "ours": our_server}
+    starters = {"bare": bare_server, "ours": lambda log_dir: our_server(log_dir / "ours")}
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally below: servers stop
     stack = contextlib.ExitStack()
     try:

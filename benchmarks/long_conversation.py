@@ -14,8 +14,6 @@ Prints the numbers, writes benchmarks/results/long_conversation.json and .png.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import os
 import sys
 import tempfile
 import time
@@ -57,36 +55,24 @@ def main() -> int:
     args = parser.parse_args()
     if args.turns < 2 * args.window:
         parser.error(f"--turns ({args.turns}) must be at least twice --window ({args.window})")
-    os.environ.setdefault("CUSTOMER_TOKEN_SECRET", "latency-benchmark-secret-" + "b" * 16)
-    os.environ.setdefault("RATE_PER_ADDRESS_PER_MIN", "100000")
-    os.environ.setdefault("RATE_PER_ADDRESS_BURST", "10000")
-    os.environ.setdefault("RATE_PER_SENDER_PER_MIN", "100000")  # one sender talks fast here on purpose
-    os.environ.setdefault("RATE_PER_SENDER_BURST", "10000")
-
     import requests
 
     from benchmarks.report import RESULTS, latency_ms, publish
+    from benchmarks.servers import open_rate_limits, our_server
     from bot.identity import TOKEN_METADATA_KEY, issue_token
-    from bot.serve import Servers
-    from bot.settings import load_settings
-    from bot.train import ensure_model
-    from tests.conftest import free_port
 
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = dataclasses.replace(load_settings(), rasa_port=free_port(), action_port=free_port(),
-                                       tracker_db_path=Path(tmp) / "tracker.db",
-                                       bank_db_url=f"sqlite:///{tmp}/bank.db", secrets_dir=Path(tmp))
-        timings = []
-        with Servers(model=ensure_model(), settings=settings, log_dir=Path(tmp) / "logs") as servers:
-            url = f"{servers.rasa_url}/webhooks/rest/webhook"
-            requests.post(url, json={"sender": "warm-up", "message": "你好"}, timeout=60)
-            metadata = {TOKEN_METADATA_KEY: issue_token("C001")}  # lives 30 min, bound to this conversation
-            for turn in range(args.turns):
-                started = time.perf_counter()
-                response = requests.post(url, json={"sender": "long-conversation", "message": CYCLE[turn % len(CYCLE)],
-                                                    "metadata": metadata}, timeout=60)
-                response.raise_for_status()
-                timings.append((time.perf_counter() - started) * 1000)
+    open_rate_limits()  # one sender talks much faster than a person here, on purpose
+    timings = []
+    with tempfile.TemporaryDirectory() as logs, our_server(Path(logs)) as rasa_url:
+        url = f"{rasa_url}/webhooks/rest/webhook"
+        requests.post(url, json={"sender": "warm-up", "message": "你好"}, timeout=60)
+        metadata = {TOKEN_METADATA_KEY: issue_token("C001")}  # lives 30 min, bound to this conversation
+        for turn in range(args.turns):
+            started = time.perf_counter()
+            response = requests.post(url, json={"sender": "long-conversation", "message": CYCLE[turn % len(CYCLE)],
+                                                "metadata": metadata}, timeout=60)
+            response.raise_for_status()
+            timings.append((time.perf_counter() - started) * 1000)
     early, late = latency_ms(timings[:args.window]), latency_ms(timings[-args.window:])
     ratio = round(late["p95_ms"] / early["p95_ms"], 2)
     publish("long_conversation", {"turns": args.turns, "window": args.window, "early": early, "late": late,

@@ -12,8 +12,6 @@ Prints the numbers and writes benchmarks/results/rest_latency.json.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import os
 import sys
 import tempfile
 import time
@@ -33,38 +31,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="how often the whole mix is replayed")
     args = parser.parse_args()
-    os.environ.setdefault("CUSTOMER_TOKEN_SECRET", "latency-benchmark-secret-" + "b" * 16)
-    # One client address sends every turn: the per-address flood limit is not what is measured here.
-    os.environ.setdefault("RATE_PER_ADDRESS_PER_MIN", "100000")
-    os.environ.setdefault("RATE_PER_ADDRESS_BURST", "10000")
-
     import requests
 
     from benchmarks.report import latency_ms, publish
+    from benchmarks.servers import open_rate_limits, our_server
     from bot.identity import TOKEN_METADATA_KEY, issue_token
-    from bot.serve import Servers
-    from bot.settings import load_settings
-    from bot.train import ensure_model
-    from tests.conftest import free_port
 
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = dataclasses.replace(load_settings(), rasa_port=free_port(), action_port=free_port(),
-                                       tracker_db_path=Path(tmp) / "tracker.db",
-                                       bank_db_url=f"sqlite:///{tmp}/bank.db", secrets_dir=Path(tmp))
-        timings = []
-        with Servers(model=ensure_model(), settings=settings, log_dir=Path(tmp) / "logs") as servers:
-            url = f"{servers.rasa_url}/webhooks/rest/webhook"
-            requests.post(url, json={"sender": "warm-up", "message": "你好"}, timeout=60)
-            for _ in range(args.rounds):
-                for conversation in TURNS:
-                    sender = f"bench-{uuid.uuid4().hex[:8]}"
-                    metadata = {TOKEN_METADATA_KEY: issue_token("C001")}  # a token serves one conversation
-                    for text in conversation:
-                        started = time.perf_counter()
-                        response = requests.post(url, json={"sender": sender, "message": text,
-                                                            "metadata": metadata}, timeout=60)
-                        response.raise_for_status()
-                        timings.append((time.perf_counter() - started) * 1000)
+    open_rate_limits()  # one client address sends every turn: the flood limits are not measured
+
+    timings = []
+    with tempfile.TemporaryDirectory() as logs, our_server(Path(logs)) as rasa_url:
+        url = f"{rasa_url}/webhooks/rest/webhook"
+        requests.post(url, json={"sender": "warm-up", "message": "你好"}, timeout=60)
+        for _ in range(args.rounds):
+            for conversation in TURNS:
+                sender = f"bench-{uuid.uuid4().hex[:8]}"
+                metadata = {TOKEN_METADATA_KEY: issue_token("C001")}  # a token serves one conversation
+                for text in conversation:
+                    started = time.perf_counter()
+                    response = requests.post(url, json={"sender": sender, "message": text,
+                                                        "metadata": metadata}, timeout=60)
+                    response.raise_for_status()
+                    timings.append((time.perf_counter() - started) * 1000)
     publish("rest_latency", {"turns": len(timings), **latency_ms(timings)})
     return 0
 
