@@ -102,13 +102,29 @@ class Servers(AbstractContextManager):
         ensure_port_free(self.settings.rasa_port, "RASA_PORT")
         ensure_port_free(self.settings.action_port, "ACTION_PORT")
         env = server_env(self.settings)
-        actions = self._spawn(["-m", "bot.action_server", "--host", self.settings.action_host,
-                               "--port", str(self.settings.action_port)], env, "actions", python=True)
+        actions = self._spawn_action_server(env)
         rasa = self._spawn(self.rasa_args(), env, "rasa")
-        wait_until_up(f"http://{self.settings.action_host}:{self.settings.action_port}/health", actions,
-                      log=self._log("actions"))
+        self._wait_for_action_server(actions)
         wait_until_up(f"{self.rasa_url}/", rasa, log=self._log("rasa"))
         return self
+
+    def kill_action_server(self) -> None:
+        """SIGKILL the action server, as a crash would (fault tests); start_action_server() brings one back."""
+        for process in self.processes:
+            if process.args[1:3] == ["-m", "bot.action_server"] and process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def start_action_server(self) -> None:
+        self._wait_for_action_server(self._spawn_action_server(server_env(self.settings)))
+
+    def _spawn_action_server(self, env: dict[str, str]) -> subprocess.Popen:
+        return self._spawn(["-m", "bot.action_server", "--host", self.settings.action_host,
+                            "--port", str(self.settings.action_port)], env, "actions", python=True)
+
+    def _wait_for_action_server(self, process: subprocess.Popen) -> None:
+        wait_until_up(f"http://{self.settings.action_host}:{self.settings.action_port}/health", process,
+                      log=self._log("actions"))
 
     def rasa_args(self) -> list[str]:
         """`rasa run`'s arguments. Values are joined with "=": a generated token may start with "-", which

@@ -23,7 +23,7 @@ from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, Eve
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import rasa_speedups
+from bot import action_outage, rasa_speedups
 from bot.dialogue import cues
 from bot.dialogue.commands import Command, Turn, interpret
 from bot.dialogue.plans import TURN_SLOT, plan_for
@@ -91,6 +91,7 @@ class TurnInterpretationPolicy(Policy):
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "TurnInterpretationPolicy":
         rasa_speedups.install()  # the server that loads this policy validates action replies cheaply
+        action_outage.install()  # and answers the customer when the action server is down
         return cls(config, model_storage, resource, execution_context)
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:

@@ -137,3 +137,20 @@ def test_fallback_ladder_offers_a_human_after_two_misses(servers):
     assert "换个说法" in chat.text("qwerty asdf zxcv")
     second = chat.say("zxcv bnm poiu lkjh")
     assert any(b["payload"] == "/request_human" for m in second for b in m.get("buttons", [])), second
+
+
+def test_an_action_server_outage_is_told_to_the_customer_and_the_chat_works_again_after(servers):
+    """Runs last in this module: it kills the module's action server and starts a new one."""
+    chat = Chat(servers)
+    servers.kill_action_server()
+    try:
+        balance = chat.text("查一下我的余额")
+        assert "系统暂时繁忙" in balance and "没有产生任何变动" in balance, balance
+        transfer = chat.text("给张三转500元")  # the form's validation cannot run: the form must not go on
+        assert "系统暂时繁忙" in transfer, transfer
+        assert chat.tracker()["active_loop"].get("name") is None
+    finally:
+        servers.start_action_server()
+    assert "可用余额" in chat.text("查一下我的余额")
+    assert "系统暂时繁忙" not in chat.text("给张三转500元")
+    assert chat.tracker()["active_loop"].get("name") == "transfer_form"

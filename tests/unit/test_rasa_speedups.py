@@ -1,4 +1,4 @@
-"""The compiled action-reply validator accepts and rejects exactly what Rasa's own validation does."""
+"""Our fixes to Rasa internals: compiled reply validation, event classes, and the action-server outage reply."""
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
@@ -49,3 +49,18 @@ def test_event_classes_resolve_as_rasas_own_walk_does():
     assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
     with pytest.raises(ValueError, match="Unknown event name"):
         Event.resolve_by_type("no_such_event")
+
+
+def test_only_an_unreachable_action_server_is_answered_for_rejections_and_bugs_still_raise():
+    import asyncio
+
+    from rasa.core.actions.action import ActionExecutionRejection
+    from rasa.shared.exceptions import RasaException
+
+    from bot.action_outage import _unreachable
+
+    assert _unreachable(RasaException("Failed to execute custom action 'action_x'. Couldn't connect"))
+    assert _unreachable(asyncio.TimeoutError())
+    assert not _unreachable(ActionExecutionRejection("validate_transfer_form"))
+    assert not _unreachable(jsonschema.ValidationError("bad reply"))
+    assert not _unreachable(KeyError("bug"))
