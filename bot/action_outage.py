@@ -1,8 +1,9 @@
 """When the action server cannot be reached, the customer is told so instead of getting silence.
 
 Rasa's `RemoteAction.run` raises when the action server refuses the connection, times out or
-answers with a server error. The processor logs that and carries on, and the turn ends with no
-reply at all. The customer cannot tell a dead bot from a slow one and types again.
+answers with a server error. The processor logs that and carries on: the turn ends with no reply,
+or (what we saw) with the core fallback "抱歉，我没有理解您的意思", which blames the customer for
+an outage of ours.
 
 `install()` wraps `RemoteAction.run`. When the server is unreachable, the action instead
 returns:
