@@ -85,6 +85,9 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = STARTU
     raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
 
 
+_ACTION_SERVER = ["-m", "bot.action_server"]  # how the action server is spawned, and recognised to kill it
+
+
 @dataclass
 class Servers(AbstractContextManager):
     """The two processes; use as a context manager so they always stop."""
@@ -111,7 +114,7 @@ class Servers(AbstractContextManager):
     def kill_action_server(self) -> None:
         """SIGKILL the action server, as a crash would (fault tests); start_action_server() brings one back."""
         for process in self.processes:
-            if process.args[1:3] == ["-m", "bot.action_server"] and process.poll() is None:
+            if process.args[1:3] == _ACTION_SERVER and process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
@@ -119,7 +122,7 @@ class Servers(AbstractContextManager):
         self._wait_for_action_server(self._spawn_action_server(server_env(self.settings)))
 
     def _spawn_action_server(self, env: dict[str, str]) -> subprocess.Popen:
-        return self._spawn(["-m", "bot.action_server", "--host", self.settings.action_host,
+        return self._spawn([*_ACTION_SERVER, "--host", self.settings.action_host,
                             "--port", str(self.settings.action_port)], env, "actions", python=True)
 
     def _wait_for_action_server(self, process: subprocess.Popen) -> None:
