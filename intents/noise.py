@@ -11,7 +11,7 @@ measure can be repeated exactly:
   ("银行卡" → "yhk"), as customers do on phones;
 * emoji: an emoji inserted;
 * rambling: the message wrapped in the context a long-winded customer adds;
-* no_punctuation: punctuation and spaces removed;
+* no_punctuation: punctuation and spaces removed (a space between two Latin words stays);
 * code_mixing: a common banking word replaced by its English.
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Callable, Iterable
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _PUNCT = re.compile(r"[\s，。？！、；：,.?!;:~…]+")
+_LATIN = re.compile(r"[A-Za-z0-9]{2}")
 _EMOJI = ("😊", "🙏", "😭", "👍", "🤔", "💳", "😡", "❓")
 _OPENERS = ("你好，打扰一下，我有个事情想问问，", "是这样的，我平时不太用手机银行，今天有点急，",
             "hello，我朋友跟我说可以在这里问，", "不好意思啊，我年纪大了搞不太懂这些，",
@@ -104,7 +105,12 @@ def rambling(text: str, rng: random.Random) -> str:
 
 
 def no_punctuation(text: str, rng: random.Random) -> str:
-    return _PUNCT.sub("", text) or text
+    """Punctuation and spaces go; a space between two Latin words stays (nobody types English glued)."""
+    def gap(match: re.Match) -> str:
+        before, after = text[match.start() - 1:match.start()], text[match.end():match.end() + 1]
+        return " " if _LATIN.fullmatch(before + after) else ""
+
+    return _PUNCT.sub(gap, text).strip() or text
 
 
 def code_mixing(text: str, rng: random.Random) -> str:
