@@ -8,8 +8,8 @@ intents/noise.py. Prints macro-F1 and accuracy per kind (mean and spread over
 the folds); writes ``crossval.json`` and ``crossval.png`` under ``--out``.
 Synonyms, lookups and regexes stay in every training fold.
 
-Slow by nature (one NLU training per fold, ≈ 8 min each on 2 cores): a
-benchmark, not a test.
+Slow by nature (per fold one NLU training and nine readings of the held-out
+fold; docs/understanding.md gives the cost): a benchmark, not a test.
 """
 from __future__ import annotations
 
@@ -74,22 +74,16 @@ def train_fold(data: Any, config: Path, folder: Path, name: str) -> Path:
     return folder / f"{name}.tar.gz"
 
 
-async def read_intents(model: Path, variants: dict[str, list[str]]) -> dict[str, list[str]]:
+async def read_intents(model: Path, texts_by_kind: dict[str, list[str]]) -> dict[str, list[str]]:
     from rasa.core.agent import Agent
 
     from intents.eval import top_intent
 
     agent = Agent.load(str(model))
     read = {}
-    for kind, texts in variants.items():
+    for kind, texts in texts_by_kind.items():
         read[kind] = [top_intent(await agent.parse_message(text))[0] for text in texts]
     return read
-
-
-def noisy_variants(texts: list[str], seed: int) -> dict[str, list[str]]:
-    from intents.noise import noise_kinds, noisy
-
-    return {"clean": texts, **{name: noisy(texts, kind, seed) for name, kind in noise_kinds(texts).items()}}
 
 
 def summarise(per_fold: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
@@ -132,6 +126,7 @@ def run(k: int, seed: int, config: Path, out: Path, only: list[int] | None) -> d
     from rasa.shared.nlu.training_data.loading import load_data
 
     from intents.eval import intent_metrics
+    from intents.noise import variants
 
     from bot.settings import REPO_ROOT
 
@@ -147,7 +142,7 @@ def run(k: int, seed: int, config: Path, out: Path, only: list[int] | None) -> d
             model = train_fold(training_fold(data, set(held_out)), config, Path(tmp), f"fold{number}")
             trained = time.monotonic() - started
             gold = [intents[i] for i in held_out]
-            read = asyncio.run(read_intents(model, noisy_variants([texts[i] for i in held_out], seed)))
+            read = asyncio.run(read_intents(model, variants([texts[i] for i in held_out], seed)))
             scores = {kind: intent_metrics(gold, predicted) for kind, predicted in read.items()}
             per_fold.append({kind: {"macro_f1": s["macro_f1"], "accuracy": s["accuracy"]} for kind, s in scores.items()})
             timings.append({"fold": number, "held_out": len(held_out), "train_s": round(trained, 1),

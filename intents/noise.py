@@ -129,3 +129,8 @@ def noise_kinds(pool: Iterable[str]) -> dict[str, Callable[[str, random.Random],
 def noisy(texts: list[str], kind: Callable[[str, random.Random], str], seed: int = 7) -> list[str]:
     """Each text with one noise of ``kind``; the random stream depends only on the seed and the position."""
     return [kind(text, random.Random(f"{seed}:{i}")) for i, text in enumerate(texts)]
+
+
+def variants(texts: list[str], seed: int = 7) -> dict[str, list[str]]:
+    """The texts clean and with each noise kind, by kind name."""
+    return {"clean": texts, **{name: noisy(texts, kind, seed) for name, kind in noise_kinds(texts).items()}}

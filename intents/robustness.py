@@ -71,13 +71,12 @@ def plot(scores: dict[str, float], path: Path) -> None:
 async def measure(model: Path, rows: list[tuple[str, str, str]]) -> dict[str, dict]:
     from rasa.core.agent import Agent
 
-    from intents.noise import noise_kinds, noisy
+    from intents.noise import variants
 
     agent = Agent.load(str(model))
     texts = [t for t, _, _ in rows]
-    variants = {"clean": texts, **{name: noisy(texts, kind) for name, kind in noise_kinds(texts).items()}}
     results = {}
-    for name, variant in variants.items():
+    for name, variant in variants(texts).items():
         right = []
         for text, (_, kind, target) in zip(variant, rows):
             right.append(right_move(await agent.parse_message(text), kind, target))
