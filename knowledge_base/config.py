@@ -25,6 +25,8 @@ DEFAULT_RELOAD_INTERVAL_S = 2.0
 DEFAULT_USER_DICT = REPO_ROOT / "intents" / "jieba" / "banking.txt"
 DEFAULT_RETRIEVAL_CONFIG = PACKAGE_DIR / "retrieval.yml"
 DEFAULT_NEGATIVES = PACKAGE_DIR / "calibration" / "negatives.yml"
+# How customer queries are embedded: "onnx" (the encoder's ONNX twin, same vectors, faster) or "torch".
+QUERY_RUNTIMES = ("onnx", "torch")
 
 
 def default_base_encoder_path(models_dir: Path = DEFAULT_MODELS_DIR) -> Path:
@@ -55,6 +57,12 @@ class KBConfig:
     user_dict: Path = DEFAULT_USER_DICT
     retrieval_config: Path = DEFAULT_RETRIEVAL_CONFIG
     negatives: Path = DEFAULT_NEGATIVES
+    query_runtime: str = QUERY_RUNTIMES[0]
+
+    def __post_init__(self) -> None:
+        if self.query_runtime not in QUERY_RUNTIMES:
+            raise ValueError(f"KB_QUERY_RUNTIME must be one of {', '.join(QUERY_RUNTIMES)}, "
+                             f"not {self.query_runtime!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "KBConfig":
@@ -69,6 +77,7 @@ class KBConfig:
             query_prefix=env.get("KB_QUERY_PREFIX", DEFAULT_QUERY_PREFIX),
             passage_prefix=env.get("KB_PASSAGE_PREFIX", DEFAULT_PASSAGE_PREFIX),
             reload_interval_s=env_float(env, "KB_RELOAD_INTERVAL_S", DEFAULT_RELOAD_INTERVAL_S),
+            query_runtime=env.get("KB_QUERY_RUNTIME", QUERY_RUNTIMES[0]),
         )
 
 

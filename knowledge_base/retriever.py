@@ -15,7 +15,7 @@ import numpy as np
 
 from knowledge_base import scoring
 from knowledge_base.config import KBConfig
-from knowledge_base.embedding import embed_queries_cached, encoder_identity, load_encoder
+from knowledge_base.embedding import embed_queries_cached, encoder_identity, load_query_encoder
 from knowledge_base.index import IndexUnavailable, current_version_dir, read_manifest
 from knowledge_base.lexical import LexicalIndex
 from knowledge_base.text import normalize
@@ -77,7 +77,7 @@ class Retriever:
                 f"but the configured encoder is {expected} ({folder}); rebuild the index with "
                 "`python -m knowledge_base build`")
         self.config = config or scoring.load_config(kb.retrieval_config)
-        self.encoder = load_encoder(folder)
+        self.encoder = load_query_encoder(folder, kb.query_runtime)
         self.index = faiss.read_index(str(version_dir / "faiss.index"))
         self.vector_entry = np.load(version_dir / "vector_entry.npy")
         self.entries = json.loads((version_dir / "entries.json").read_text(encoding="utf-8"))

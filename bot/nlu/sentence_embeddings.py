@@ -28,9 +28,10 @@ from knowledge_base.config import KBConfig
 
 def embed_for_features(kb: KBConfig, texts: List[Text], batch_size: int = 64) -> np.ndarray:
     """Query vectors from the base encoder, cached per process (the question/request model reuses them)."""
-    from knowledge_base.embedding import embed_queries_cached, load_encoder
+    from knowledge_base.embedding import embed_queries_cached, load_query_encoder
 
-    return embed_queries_cached(load_encoder(kb.base_encoder_path), texts, batch_size=batch_size,
+    return embed_queries_cached(load_query_encoder(kb.base_encoder_path, kb.query_runtime), texts,
+                                batch_size=batch_size,
                                 prefix=kb.query_prefix)
 
 

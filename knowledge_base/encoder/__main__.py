@@ -1,4 +1,8 @@
-"""``python -m knowledge_base.encoder build [--out DIR] [--force]`` and ``… finetune [--force]``."""
+"""``python -m knowledge_base.encoder build [--out DIR] [--force]``, ``… finetune [--force]``, ``… onnx [--force]``.
+
+``build`` and ``finetune`` also export their folder's ONNX twin (encoder/onnx_twin.py), which
+embeds customer queries at run time; ``onnx`` exports the twins of both configured folders.
+"""
 from __future__ import annotations
 
 import argparse
@@ -19,10 +23,15 @@ def main(argv: list[str] | None = None) -> int:
     build_cmd.add_argument("--force", action="store_true", help="rebuild even if current")
     tune_cmd = sub.add_parser("finetune", help="adapt the built encoder to the knowledge base (CPU, seeded)")
     tune_cmd.add_argument("--force", action="store_true", help="fine-tune again even if current")
+    onnx_cmd = sub.add_parser("onnx", help="export the ONNX twins of the base and fine-tuned encoders")
+    onnx_cmd.add_argument("--force", action="store_true", help="export again even if current")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "finetune":
-        return _finetune(args.force)
+        return _finetune(args.force) or _export_twins([KBConfig.from_env().encoder_path], False)
+    if args.command == "onnx":
+        config = KBConfig.from_env()
+        return _export_twins([config.base_encoder_path, config.encoder_path], args.force)
 
     from knowledge_base.encoder.build import ParityError, build
 
@@ -36,6 +45,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}. Run `make setup` to install the dependencies.", file=sys.stderr)
         return 1
     print(f"encoder ready: {out}")
+    return _export_twins([out], args.force)
+
+
+def _export_twins(folders: list[Path], force: bool) -> int:
+    from knowledge_base.encoder.onnx_twin import TwinParityError, export
+
+    for folder in folders:
+        if not (folder / "modules.json").is_file():
+            print(f"error: no encoder at {folder}; run `make setup` (or `python -m knowledge_base.encoder "
+                  "build` / `finetune`) first", file=sys.stderr)
+            return 1
+        try:
+            twin = export(folder, force=force)
+        except (TwinParityError, ImportError) as exc:
+            print(f"error: {exc}. Queries can still be embedded with PyTorch: KB_QUERY_RUNTIME=torch",
+                  file=sys.stderr)
+            return 1
+        print(f"ONNX twin ready: {twin}")
     return 0
 
 
