@@ -27,8 +27,8 @@ finetune: encoder
 kb: finetune
 	@$(PY) -m knowledge_base build
 
-# Intent features use the base encoder; the Rasa model does not depend on the fine-tune.
-model: encoder
+# Intent features use the fine-tuned encoder too: one encoder pass per message (docs/understanding.md).
+model: finetune
 	@$(PY) -m bot.train
 
 # The web chat's browser code, vendored from the npm registry (pinned, checksum-checked): our widget's

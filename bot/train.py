@@ -36,8 +36,8 @@ def fingerprint() -> str:
     digest = hashlib.sha256(f"rasa=={version('rasa')}".encode())
     from knowledge_base.embedding import encoder_fingerprint
 
-    # the sentence features come from the base encoder (bot/nlu/sentence_embeddings.py)
-    digest.update((encoder_fingerprint(load_settings().base_encoder_path) or "").encode())
+    # the sentence features come from the fine-tuned encoder (bot/nlu/sentence_embeddings.py)
+    digest.update((encoder_fingerprint(load_settings().encoder_path) or "").encode())
     for path in _input_files():
         digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

@@ -1,6 +1,6 @@
 """A second, linear reading of the intent, beside DIET's.
 
-A logistic regression over character n-grams and the base encoder's sentence
+A logistic regression over character n-grams and the encoder's sentence
 embedding, trained at ``rasa train`` on the same intent examples as DIET. It
 serves twice:
 
@@ -61,7 +61,7 @@ class LinearIntentClassifier(TrainedTextModelComponent):
         """The encoder shapes the features, but the graph does not see it."""
         from knowledge_base.embedding import encoder_fingerprint
 
-        encoder = encoder_fingerprint(load_settings().base_encoder_path) or ""
+        encoder = encoder_fingerprint(load_settings().encoder_path) or ""
         return hashlib.sha256(encoder.encode("utf-8")).hexdigest()
 
     def train(self, training_data: TrainingData) -> Resource:

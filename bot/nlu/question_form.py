@@ -84,7 +84,7 @@ class QuestionOrRequestClassifier(TrainedTextModelComponent):
         """The knowledge-base phrasings and the encoder shape this model, but the graph does not see them."""
         from knowledge_base.embedding import encoder_fingerprint
 
-        encoder = encoder_fingerprint(load_settings().base_encoder_path) or ""
+        encoder = encoder_fingerprint(load_settings().encoder_path) or ""
         return hashlib.sha256("\n".join([encoder, *knowledge_phrasings()]).encode("utf-8")).hexdigest()
 
     def train(self, training_data: TrainingData) -> Resource:

@@ -2,9 +2,8 @@
 
 PyTorch's eager mode spends most of a one-sentence forward pass dispatching
 small operators: e5-small takes ~25 ms per short query on 2 cores, the same
-graph in ONNX Runtime ~9 ms (docs/serving.md). A parse embeds each message
-twice (base encoder for intent features, fine-tuned one for retrieval), so this
-is most of a parse's time.
+graph in ONNX Runtime ~9 ms (docs/serving.md). Embedding the message was about
+half of a parse's time.
 
 The twin lives beside its folder (``<folder>.onnx/``), is exported at set-up,
 and records the source folder's fingerprint, sequence limit and dimension: a twin of other weights is never
