@@ -51,6 +51,7 @@ class Settings:
     query_prefix: str
     passage_prefix: str
     kb_reload_interval_s: float
+    kb_query_runtime: str
     rasa_port: int
     action_port: int
     tracker_db_path: Path
@@ -64,7 +65,7 @@ class Settings:
         return KBConfig(encoder_path=self.encoder_path, base_encoder_path=self.base_encoder_path,
                         index_dir=self.index_dir, content_dir=self.content_dir,
                         query_prefix=self.query_prefix, passage_prefix=self.passage_prefix,
-                        reload_interval_s=self.kb_reload_interval_s)
+                        reload_interval_s=self.kb_reload_interval_s, query_runtime=self.kb_query_runtime)
 
     @property
     def rasa_api_token(self) -> str:
@@ -113,6 +114,7 @@ def load_settings() -> Settings:
         query_prefix=kb.query_prefix,
         passage_prefix=kb.passage_prefix,
         kb_reload_interval_s=kb.reload_interval_s,
+        kb_query_runtime=kb.query_runtime,
         rasa_port=_int("RASA_PORT", 5005),
         action_port=_int("ACTION_PORT", 5055),
         tracker_db_path=_path("TRACKER_DB_PATH", REPO_ROOT / "var" / "tracker.db"),

@@ -11,7 +11,16 @@ serves twice:
 * each part of a message that asks for several things (bot/nlu/message_parts.py):
   DIET reads one intent per message, this model reads every part on its own. The
   parse gets ``parts``: text, intent, confidence per part; the question/request
-  model and the knowledge base fill in the rest.
+  model and the knowledge base fill in the rest;
+* each clause of a one-ask message: a long-winded customer wraps the ask in
+  courtesy ("你好，打扰一下，我有个事情想问问，办房贷要准备什么材料，谢谢啦"), and the
+  whole message then reads as a greeting. Leading and trailing clauses the model
+  reads as courtesy (a greeting, thanks, a leave-taking) are dropped; the rest is the
+  ask (``ask`` in the parse). The question/request model and the knowledge base read
+  the ask, and when the whole message read as conversational glue, the ask's reading
+  becomes the message's intent. Only courtesy goes: context clauses ("I'm a US citizen
+  working in Shenzhen, …") and short question clauses ("…, what should I do?") carry
+  the topic or the question and read as glue too.
 """
 from __future__ import annotations
 
@@ -26,12 +35,17 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.message_parts import PARTS_KEY, message_parts
+from bot.flows import TASK_ENTRY
+from bot.nlu.message_parts import ASK_KEY, PARTS_KEY, clauses, message_parts
 from bot.nlu.text_model import NgramEmbeddingClassifier, TrainedTextModelComponent
 from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
 
+# What a customer wants done or wants to know (intents.yml kinds task and faq).
+ASKING_INTENTS = frozenset({*TASK_ENTRY, "faq"})
+# Clauses that only wrap an ask: greeting, thanks, leave-taking.
+COURTESY_INTENTS = frozenset({"greet", "thank", "goodbye"})
 FLOOR = 1e-4  # an intent outside DIET's top ranking, or one the linear model rules out, is unlikely, not impossible
 
 
@@ -80,13 +94,36 @@ class LinearIntentClassifier(TrainedTextModelComponent):
             if not text:
                 continue
             parts = message_parts(text)
-            texts = [text] + (parts if len(parts) > 1 else [])
+            several = len(parts) > 1
+            framed = [] if several or text.startswith("/") else clauses(text)
+            framed = framed if len(framed) > 1 else []
+            texts = [text] + (parts if several else []) + framed
             readings = self._model.probabilities(texts, self._embed(texts))
             self._blend(message, readings[0])
-            if len(parts) > 1:
+            if several:
                 message.set(PARTS_KEY, [_best_reading(part, row) for part, row in zip(parts, readings[1:])],
                             add_to_output=True)
+            elif framed:
+                self._read_ask(message, framed, readings[1:])
         return messages
+
+    def _read_ask(self, message: Message, framed: List[Text], rows: List[Dict[Text, float]]) -> None:
+        """The message without its leading and trailing courtesy clauses is its ask. When the whole
+        message read as glue (a greeting, thanks, chitchat) and the ask reads as a task or a question,
+        the ask's reading becomes the intent; a whole message read as a task or question keeps DIET's."""
+        asking = [i for i, row in enumerate(rows) if _top(row)[0] not in COURTESY_INTENTS]
+        if not asking or asking[-1] - asking[0] + 1 == len(framed):
+            return
+        ask = "，".join(framed[asking[0]:asking[-1] + 1])
+        message.set(ASK_KEY, ask, add_to_output=True)
+        if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in ASKING_INTENTS:
+            return
+        reading = self._model.probabilities([ask], self._embed([ask]))[0]
+        if _top(reading)[0] in ASKING_INTENTS:
+            ranking = sorted(reading.items(), key=lambda item: -item[1])[:self._config["ranking_length"]]
+            ranked = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: round(p, 6)} for name, p in ranking]
+            message.set(INTENT, ranked[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)
 
     def _blend(self, message: Message, linear: Dict[Text, float]) -> None:
         """DIET's ranking and the linear model's probabilities, combined as a weighted geometric mean and
@@ -105,6 +142,10 @@ class LinearIntentClassifier(TrainedTextModelComponent):
         message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)
 
 
+def _top(row: Dict[Text, float]) -> tuple[Text, float]:
+    return max(row.items(), key=lambda item: item[1])
+
+
 def _best_reading(text: Text, row: Dict[Text, float]) -> Dict[Text, Any]:
-    intent, confidence = max(row.items(), key=lambda item: item[1])
+    intent, confidence = _top(row)
     return {"text": text, "intent": intent, "confidence": round(confidence, 4)}

@@ -161,6 +161,8 @@ class OnnxSentenceEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads  # 0: one per core, as torch does
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # No busy-waiting between runs: a spinning pool takes the cores TensorFlow (DIET) needs next.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(twin / MODEL_FILE), options, providers=["CPUExecutionProvider"])
 
     def encode(self, sentences: Sequence[str], batch_size: int = 32, **_ignored) -> np.ndarray:

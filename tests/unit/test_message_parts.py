@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.nlu.linear_intents import LinearIntentModel
-from bot.nlu.message_parts import message_parts
+from bot.nlu.message_parts import ASK_KEY, clauses, message_parts
 
 
 @pytest.mark.parametrize("text,parts", [
@@ -60,3 +60,62 @@ def test_the_linear_reading_is_combined_with_diets_ranking():
                                                 {"name": "inform", "confidence": 0.03}]})
     component._blend(agreeing, {"check_balance": 0.8, "inform": 0.1, "greet": 0.1})
     assert agreeing.get("intent")["confidence"] > 0.9  # both agree: as sure as DIET
+
+
+def test_clauses_split_at_commas_but_not_inside_an_amount():
+    assert clauses("你好，打扰一下，给张三转1,000元, 谢谢") == ["你好", "打扰一下", "给张三转1,000元", "谢谢"]
+    assert clauses("我想查一下余额") == ["我想查一下余额"]
+
+
+COURTESY_AND_ASKS = {
+    "greet": ["你好", "您好", "打扰一下", "hello", "在吗", "早上好", "你好呀", "请问在吗"],
+    "thank": ["谢谢", "谢谢啦", "多谢", "非常感谢", "先谢谢了", "thanks"],
+    "goodbye": ["再见", "拜拜", "就这样吧拜拜", "bye"],
+    "faq": ["房贷要准备什么材料", "转账手续费怎么收", "开户要带什么证件", "信用卡年费多少", "办房贷需要哪些资料",
+            "跨行转账收费吗"],
+    "report_card_loss": ["我要挂失", "卡丢了帮我挂失", "帮我把银行卡挂失", "我的卡不见了要挂失"],
+}
+
+
+@pytest.fixture(scope="module")
+def linear_component(encoder, tmp_path_factory):
+    """The real component, trained on a few courtesy, question and task examples with the real encoder."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.nlu.linear_intents import LinearIntentClassifier
+
+    data = TrainingData([Message({"text": t, "intent": i}) for i, texts in COURTESY_AND_ASKS.items() for t in texts])
+    storage, resource = LocalModelStorage(tmp_path_factory.mktemp("linear")), Resource("linear")
+    config = LinearIntentClassifier.get_default_config()
+    LinearIntentClassifier.create(config, storage, resource, None).train(data)
+    return LinearIntentClassifier.load(config, storage, resource, None)
+
+
+def _read(component, text, diet_intent):
+    """``text`` as DIET read it (one intent, sure), then the linear component."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    ranking = [{"name": diet_intent, "confidence": 0.9}, {"name": "faq", "confidence": 0.1}]
+    message = Message(data={"text": text, "intent": ranking[0], "intent_ranking": ranking})
+    component.process([message])
+    return message
+
+
+def test_courtesy_around_a_question_gives_way_to_the_question(linear_component):
+    message = _read(linear_component, "你好，打扰一下，办房贷要准备什么材料，谢谢啦", "greet")
+    assert message.get(ASK_KEY) == "办房贷要准备什么材料"
+    assert message.get("intent")["name"] == "faq"
+
+
+def test_a_message_read_as_a_task_keeps_its_intent_but_is_looked_up_by_its_ask(linear_component):
+    message = _read(linear_component, "你好，我的卡不见了要挂失，谢谢", "report_card_loss")
+    assert message.get(ASK_KEY) == "我的卡不见了要挂失"
+    assert message.get("intent")["name"] == "report_card_loss"
+
+
+@pytest.mark.parametrize("text", ["你好，谢谢", "转账手续费怎么收，信用卡年费多少", "我要挂失"])
+def test_no_ask_without_courtesy_around_something_else(linear_component, text):
+    assert _read(linear_component, text, "faq").get(ASK_KEY) is None

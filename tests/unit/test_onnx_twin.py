@@ -78,3 +78,12 @@ def test_onnx_command_without_encoders_says_how_to_build_them(tmp_path):
                             text=True, env={"ASSISTANT_MODELS_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 1
     assert "no encoder at" in result.stderr and "make setup" in result.stderr
+
+
+def test_the_runtime_setting_reaches_the_bots_knowledge_base_settings(monkeypatch):
+    from bot.settings import load_settings
+
+    monkeypatch.setenv("KB_QUERY_RUNTIME", "torch")
+    assert load_settings().kb.query_runtime == "torch"
+    monkeypatch.delenv("KB_QUERY_RUNTIME")
+    assert load_settings().kb.query_runtime == "onnx"
