@@ -16,10 +16,9 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.message_parts import ASK_KEY, PARTS_KEY, message_parts
+from bot.nlu.message_parts import PARTS_KEY, message_parts, text_to_read
 from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -67,8 +66,7 @@ class KnowledgeBaseRetrieval(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            # a message wrapped in courtesy is looked up by its ask (linear_intents.py)
-            assessment = self._assess(message.get(ASK_KEY) or message.get(TEXT) or "")
+            assessment = self._assess(text_to_read(message))
             message.set(KB_KEY, assessment, add_to_output=True)
             _mark_parts(message, assessment)
         return messages

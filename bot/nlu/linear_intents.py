@@ -120,10 +120,7 @@ class LinearIntentClassifier(TrainedTextModelComponent):
             return
         reading = self._model.probabilities([ask], self._embed([ask]))[0]
         if _top(reading)[0] in ASKING_INTENTS:
-            ranking = sorted(reading.items(), key=lambda item: -item[1])[:self._config["ranking_length"]]
-            ranked = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: round(p, 6)} for name, p in ranking]
-            message.set(INTENT, ranked[0], add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)
+            self._set_ranking(message, reading)
 
     def _blend(self, message: Message, linear: Dict[Text, float]) -> None:
         """DIET's ranking and the linear model's probabilities, combined as a weighted geometric mean and
@@ -135,8 +132,11 @@ class LinearIntentClassifier(TrainedTextModelComponent):
         w = self._config["diet_weight"]
         blended = {name: max(diet.get(name, 0.0), FLOOR) ** w * max(linear.get(name, 0.0), FLOOR) ** (1 - w)
                    for name in {*diet, *linear}}
-        total = sum(blended.values())
-        ranking = sorted(blended.items(), key=lambda item: -item[1])[:self._config["ranking_length"]]
+        self._set_ranking(message, blended, total=sum(blended.values()))
+
+    def _set_ranking(self, message: Message, scores: Dict[Text, float], total: float = 1.0) -> None:
+        """The message's intent and ranking (the top ``ranking_length``) from scores summing to ``total``."""
+        ranking = sorted(scores.items(), key=lambda item: -item[1])[:self._config["ranking_length"]]
         ranked = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: round(p / total, 6)} for name, p in ranking]
         message.set(INTENT, ranked[0], add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)

@@ -9,7 +9,7 @@ question/request model and the knowledge base read each part too, and the dialog
 from __future__ import annotations
 
 import re
-from typing import List, Text
+from typing import Any, List, Text
 
 PARTS_KEY = "parts"
 ASK_KEY = "ask"  # the clauses of a one-ask message that ask, without its courtesy and context (linear_intents.py)
@@ -35,3 +35,8 @@ def message_parts(text: Text) -> List[Text]:
 def clauses(text: Text) -> List[Text]:
     """The comma-separated clauses of a message ("你好，打扰一下，办房贷要准备什么材料，谢谢啦")."""
     return [c.strip() for c in _CLAUSE_BREAK.split(text) if c.strip()]
+
+
+def text_to_read(message: Any) -> Text:
+    """What the question/request model and the knowledge base read: a wrapped message's ask, else its text."""
+    return message.get(ASK_KEY) or message.get("text") or ""

@@ -31,7 +31,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.message_parts import ASK_KEY, PARTS_KEY
+from bot.nlu.message_parts import PARTS_KEY, text_to_read
 from bot.nlu.text_model import NgramEmbeddingClassifier, TrainedTextModelComponent
 from bot.settings import load_settings
 
@@ -99,7 +99,7 @@ class QuestionOrRequestClassifier(TrainedTextModelComponent):
         todo = [m for m in messages if m.get(TEXT)]
         if self._model is None or not todo:
             return messages
-        texts = [m.get(ASK_KEY) or m.get(TEXT) for m in todo]  # a wrapped message: its ask (linear_intents.py)
+        texts = [text_to_read(m) for m in todo]
         for message, p in zip(todo, self._model.probability(texts, self._embed(texts))):
             message.set(QUESTION_KEY, {"probability": round(float(p), 4)}, add_to_output=True)
             self._read_parts(message.get(PARTS_KEY) or [])

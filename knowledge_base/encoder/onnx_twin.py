@@ -26,6 +26,8 @@ from typing import Sequence
 
 import numpy as np
 
+from knowledge_base.config import DEFAULT_QUERY_PREFIX
+
 log = logging.getLogger(__name__)
 
 EXPORTER_VERSION = 1
@@ -93,19 +95,18 @@ def export(folder: Path, force: bool = False) -> Path:
         return out
     started = time.monotonic()
     model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-    sample = model.tokenizer(["query: 示例"], return_tensors="pt")
+    sample = model.tokenizer([DEFAULT_QUERY_PREFIX + "示例"], return_tensors="pt")
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".onnx-export-") as tmp:
         staged = Path(tmp) / "twin"
         staged.mkdir()
-        axes = {"batch": 0, "tokens": 1}
+        token_axes = {0: "batch", 1: "tokens"}
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer notes on constant masks; parity below is the check
             torch.onnx.export(
                 _pooled_module(model[0].auto_model), (sample["input_ids"], sample["attention_mask"]),
                 str(staged / MODEL_FILE), input_names=["input_ids", "attention_mask"],
                 output_names=["embedding"], opset_version=OPSET, dynamo=False,
-                dynamic_axes={"input_ids": {v: k for k, v in axes.items()},
-                              "attention_mask": {v: k for k, v in axes.items()}, "embedding": {0: "batch"}})
+                dynamic_axes={"input_ids": token_axes, "attention_mask": token_axes, "embedding": {0: "batch"}})
         shape = {"max_seq_length": int(model.max_seq_length), "dim": _dimension(model)}
         (staged / MANIFEST).write_text(json.dumps(shape))
         worst = _parity(model, OnnxSentenceEncoder(folder, staged))
@@ -135,7 +136,7 @@ def _parity(model, twin: "OnnxSentenceEncoder") -> float:
     """Lowest cosine between PyTorch's and the twin's vectors, one by one and batched (padding)."""
     from knowledge_base.encoder.parity import load_sentences
 
-    texts = ["query: " + s for s in load_sentences()]
+    texts = [DEFAULT_QUERY_PREFIX + s for s in load_sentences()]
     reference = model.encode(texts, batch_size=16, normalize_embeddings=True, convert_to_numpy=True,
                              show_progress_bar=False)
     batched = twin.encode(texts, batch_size=16)
