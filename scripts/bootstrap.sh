@@ -42,8 +42,29 @@ stamp="$VENV/.installed-$(cat pyproject.toml "$LOCK" | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ]; then
   exit 0
 fi
-echo "bootstrap: installing locked dependencies into $VENV (first run takes a few minutes)"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c "$LOCK" -e ".[test]"
+# uv installs the same locked set as pip (same `pip freeze`), in parallel: measured 51 s from an empty
+# cache against 3 min 15 s for pip with a warm one. It is fetched from the package registry by pip
+# itself, follows pip's configured index, and pip does the install whenever uv cannot.
+UV_VERSION=0.13.9
+
+pip_index() {
+  [ -n "${PIP_INDEX_URL:-}" ] && { echo "$PIP_INDEX_URL"; return; }
+  "$VENV/bin/python" -m pip config get global.index-url 2>/dev/null || true
+}
+
+install_with_uv() {
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" || return 1
+  local index
+  index=$(pip_index)
+  "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" ${index:+--index-url "$index"} \
+    -c "$LOCK" -e ".[test]"
+}
+
+echo "bootstrap: installing locked dependencies into $VENV (first run takes a minute or more)"
+if ! install_with_uv; then
+  echo "bootstrap: uv could not install the lock; installing with pip (a few minutes)"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c "$LOCK" -e ".[test]"
+fi
 rm -f "$VENV"/.installed-*
 touch "$stamp"
 echo "bootstrap: done ($(du -sh "$VENV" | cut -f1))"

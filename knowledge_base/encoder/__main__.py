@@ -68,7 +68,7 @@ def _export_twins(folders: list[Path], force: bool) -> int:
 
 def _finetune(force: bool) -> int:
     from knowledge_base.content import ContentError
-    from knowledge_base.encoder.finetune import finetune
+    from knowledge_base.encoder.finetune import finetune, phrasing_groups
 
     config = KBConfig.from_env()
     if not (config.base_encoder_path / "manifest.json").is_file():
@@ -76,8 +76,8 @@ def _finetune(force: bool) -> int:
               "`python -m knowledge_base.encoder build` first", file=sys.stderr)
         return 1
     try:
-        out = finetune(config.base_encoder_path, config.encoder_path, config.content_dir, config.query_prefix,
-                       config.passage_prefix, force=force)
+        out = finetune(config.base_encoder_path, config.encoder_path, phrasing_groups(config.content_dir),
+                       config.query_prefix, config.passage_prefix, force=force)
     except ContentError as exc:
         print(f"error: knowledge-base content: {exc}", file=sys.stderr)
         return 1

@@ -115,10 +115,11 @@ def _embed(model, texts: list[str]):
     return torch.nn.functional.normalize(model(features)["sentence_embedding"], dim=-1)
 
 
-def finetune(base: Path, out: Path, content_dir: Path, query_prefix: str, passage_prefix: str,
-             params: FinetuneParams = FinetuneParams(), force: bool = False) -> Path:
-    """Build (or keep) the bank-adapted encoder at ``out`` from the base encoder at ``base``."""
-    groups = phrasing_groups(content_dir)
+def finetune(base: Path, out: Path, groups: list[list[str]], query_prefix: str, passage_prefix: str,
+             params: FinetuneParams = FinetuneParams(), force: bool = False,
+             description: str = "multilingual-e5-small, fine-tuned on the 示例银行 knowledge base") -> Path:
+    """Build (or keep) at ``out`` the base encoder at ``base`` fine-tuned on ``groups``: the phrasings
+    of each entry (``phrasing_groups``), or of each intent (benchmarks/banking77.py)."""
     digest = fingerprint(base, groups, params)
     if not force and is_current(out, digest):
         log.info("fine-tuned encoder at %s is current; nothing to do", out)
@@ -128,7 +129,7 @@ def finetune(base: Path, out: Path, content_dir: Path, query_prefix: str, passag
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".encoder-finetune-") as tmp:
         staged = Path(tmp) / "model"
         model.save(str(staged))
-        install(staged, out, {"name": "multilingual-e5-small, fine-tuned on the 示例银行 knowledge base",
+        install(staged, out, {"name": description,
                               "base": str(base.name), "fingerprint": digest, "params": asdict(params),
                               "entries": len(groups), "phrasings": sum(len(g) for g in groups),
                               "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

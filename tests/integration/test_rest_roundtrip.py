@@ -63,10 +63,15 @@ def test_faq_answer_with_provenance_over_rest(servers, retriever):
     assert bot_event["metadata"]["score"] == pytest.approx(expected.hits[0].score, abs=1e-3)
 
 
+# One-topic questions that several entries could answer. Which of them reach the clarify band depends on the
+# trained encoder's calibration (docs/understanding.md, "Set-up time"); the test needs one that does.
+VAGUE = ("手续费", "年费", "额度", "挂失", "开户", "利率", "汇率", "分期", "换卡", "fees")
+
+
 def test_clarification_buttons_select_an_entry(servers, retriever):
-    question = "手续费"
-    assessment = retriever.assess(question)
-    assert assessment.decision == "clarify"
+    clarified = [(q, a) for q, a in ((q, retriever.assess(q)) for q in VAGUE) if a.decision == "clarify"]
+    assert clarified, "no one-topic question gets a menu: the clarify band is empty"
+    question, assessment = clarified[0]
     sender = _sender()
     [reply] = _say(servers, sender, question)
     assert [b["title"] for b in reply["buttons"]] == [h.question for h in assessment.hits]

@@ -33,13 +33,14 @@ def test_installed_encoder_is_current_for_the_knowledge_base(settings):
 
 def test_finetune_is_seeded_cached_and_changes_the_encoder(settings, tiny_content, tmp_path):
     params = finetune.FinetuneParams(steps=2, batch_size=3)
+    groups = finetune.phrasing_groups(tiny_content)
     out = tmp_path / "tuned"
-    finetune.finetune(settings.base_encoder_path, out, tiny_content, "query: ", "passage: ", params)
+    finetune.finetune(settings.base_encoder_path, out, groups, "query: ", "passage: ", params)
     first = json.loads((out / MANIFEST).read_text())
-    finetune.finetune(settings.base_encoder_path, out, tiny_content, "query: ", "passage: ", params)
+    finetune.finetune(settings.base_encoder_path, out, groups, "query: ", "passage: ", params)
     assert json.loads((out / MANIFEST).read_text())["built_at"] == first["built_at"]  # kept, not retrained
     again = tmp_path / "again"
-    finetune.finetune(settings.base_encoder_path, again, tiny_content, "query: ", "passage: ", params)
+    finetune.finetune(settings.base_encoder_path, again, groups, "query: ", "passage: ", params)
     assert json.loads((again / MANIFEST).read_text())["files"] == first["files"]  # same seed, same weights
 
     from sentence_transformers import SentenceTransformer
@@ -48,3 +49,4 @@ def test_finetune_is_seeded_cached_and_changes_the_encoder(settings, tiny_conten
     tuned = embed_queries(SentenceTransformer(str(out), device="cpu"), text)
     base = embed_queries(SentenceTransformer(str(settings.base_encoder_path), device="cpu"), text)
     assert not np.allclose(tuned, base)
+
