@@ -9,16 +9,17 @@ file is put in write-ahead-log mode, so concurrent turns do not serialise on its
 """
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
-from typing import Any, Optional, Text
+from typing import Any, Iterator, Optional, Text
 
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.private_db import private_file
+from bot.private_db import private_engine, private_file
 
 
 class PrivateSQLTrackerStore(SQLTrackerStore):
@@ -29,7 +30,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         super().__init__(dialect=dialect, host=host, db=db, **kwargs)
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
+        self.engine = private_engine(url, **create_engine_kwargs(url))
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _write_ahead_log)
         self.sessionmaker = sessionmaker(bind=self.engine)
@@ -45,6 +46,13 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         if not (self.domain and events):
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
+        """The tracker's events not stored yet: Rasa's count of the stored ones, as one COUNT query
+        (its ORM ``Query.count()`` wraps the whole event query in a subquery)."""
+        stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False
+                                   ).order_by(None).with_entities(sa.func.count(self.SQLEvent.id)).scalar()
+        return itertools.islice(tracker.events, stored, len(tracker.events))
 
 
 def _write_ahead_log(connection: Any, _record: Any) -> None:

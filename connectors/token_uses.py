@@ -24,10 +24,23 @@ token_uses = Table(
 )
 
 
+PURGE_EVERY_S = 60.0
+
+
 class TokenUses:
-    def __init__(self, engine: Optional[Engine] = None) -> None:
+    def __init__(self, engine: Optional[Engine] = None, purge_every_s: float = PURGE_EVERY_S) -> None:
         self.engine = engine or default_engine()
         token_uses.create(self.engine, checkfirst=True)
+        self.purge_every_s = purge_every_s
+        self._next_purge = 0.0
+
+    def _purge_expired(self) -> None:
+        """At most once a minute: a DELETE per message was a write transaction on every turn."""
+        now = time.time()
+        if now >= self._next_purge:
+            self._next_purge = now + self.purge_every_s
+            with self.engine.begin() as conn:
+                conn.execute(delete(token_uses).where(token_uses.c.expires_at < now))
 
     def for_conversation(self, token: Optional[VerifiedCustomer], conversation_id: str
                          ) -> Optional[VerifiedCustomer]:
@@ -36,12 +49,12 @@ class TokenUses:
 
     def claim(self, token: VerifiedCustomer, conversation_id: str) -> bool:
         """True when the token is unused or already bound to `conversation_id`."""
-        with self.engine.begin() as conn:
-            conn.execute(delete(token_uses).where(token_uses.c.expires_at < time.time()))
+        self._purge_expired()
+        with self.engine.connect() as conn:
             bound = conn.execute(select(token_uses.c.conversation_id)
                                  .where(token_uses.c.jti == token.jti)).scalar_one_or_none()
-            if bound is not None:
-                return bound == conversation_id
+        if bound is not None:
+            return bound == conversation_id
         try:
             with self.engine.begin() as conn:
                 conn.execute(token_uses.insert().values(jti=token.jti, conversation_id=conversation_id,

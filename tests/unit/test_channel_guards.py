@@ -36,7 +36,7 @@ def test_buckets_forget_the_least_recently_seen_keys_first():
 
 @pytest.fixture()
 def uses(tmp_path):
-    return TokenUses(create_engine(f"sqlite:///{tmp_path / 'c.db'}", future=True))
+    return TokenUses(create_engine(f"sqlite:///{tmp_path / 'c.db'}", future=True), purge_every_s=0)
 
 
 def test_a_token_serves_the_first_conversation_it_opens_only(uses):
@@ -50,6 +50,14 @@ def test_expired_claims_are_forgotten(uses):
     assert uses.claim(old, "rest:a")
     uses.claim(VerifiedCustomer("C002", int(time.time()) + 600, "jti-2"), "rest:z")  # purges
     assert uses.claim(old, "rest:b")  # (an expired token never gets this far: verification refuses it)
+
+
+def test_expired_claims_are_purged_at_most_once_a_minute(tmp_path):
+    uses = TokenUses(create_engine(f"sqlite:///{tmp_path / 'c.db'}", future=True))
+    old = VerifiedCustomer("C001", int(time.time()) - 1, "jti-old")
+    assert uses.claim(old, "rest:a")  # the first claim purges (nothing yet), the next minute's do not
+    uses.claim(VerifiedCustomer("C002", int(time.time()) + 600, "jti-2"), "rest:z")
+    assert not uses.claim(old, "rest:b")
 
 
 def test_messages_are_namespaced_sealed_and_stripped(monkeypatch, tmp_path):

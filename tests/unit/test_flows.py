@@ -9,8 +9,9 @@ def _domain() -> dict:
     merged: dict = {"intents": [], "actions": [], "forms": {}, "responses": {}, "slots": {}}
     for part in sorted((REPO_ROOT / "bot" / "domain").glob("*.yml")):
         data = yaml.safe_load(part.read_text(encoding="utf-8"))
-        for key in ("intents", "actions"):
-            merged[key] += data.get(key, [])
+        merged["intents"] += data.get("intents", [])
+        # an action is a name, or {name: {send_domain: true}}
+        merged["actions"] += [next(iter(a)) if isinstance(a, dict) else a for a in data.get("actions", [])]
         for key in ("forms", "responses", "slots"):
             merged[key].update(data.get(key, {}))
     return merged

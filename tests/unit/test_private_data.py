@@ -223,3 +223,57 @@ def test_the_tracker_store_reads_back_what_rasas_own_retrieval_reads(tmp_path):
         ours, rasas = asyncio.run(both(fetch_all))
         assert list(ours.events) == list(rasas.events) and len(ours.events) == (7 if fetch_all else 2)
     assert asyncio.run(store._retrieve("nobody", False)) is None
+
+
+def test_saving_a_growing_tracker_stores_each_event_once(tmp_path):
+    """Our one-query count of the stored events agrees with Rasa's, so a save appends only the new ones."""
+    import asyncio
+
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.tracker_store import PrivateSQLTrackerStore
+
+    store = PrivateSQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    events = [ActionExecuted("action_session_start", timestamp=1), SessionStarted(timestamp=2),
+              UserUttered("你好", {"name": "greet"}, timestamp=3)]
+    asyncio.run(store.save(DialogueStateTracker.from_events("c1", events, [])))
+    for second in range(4, 8):
+        tracker = asyncio.run(store.retrieve("c1"))  # as a turn does: the current session, then new events
+        tracker.update(UserUttered(f"第{second}句", {"name": "greet"}, timestamp=second))
+        with store.session_scope() as session:
+            ours = list(store._additional_events(session, tracker))
+            assert ours == list(SQLTrackerStore._additional_events(store, session, tracker))
+            assert [e.text for e in ours] == [f"第{second}句"]
+        asyncio.run(store.save(tracker))
+    stored = asyncio.run(store._retrieve("c1", True))
+    assert [e.as_dict() for e in stored.events] == [e.as_dict() for e in events] + [
+        UserUttered(f"第{second}句", {"name": "greet"}, timestamp=second).as_dict() for second in range(4, 8)]
+
+
+def test_a_pooled_sqlite_connection_can_serve_another_thread(tmp_path):
+    """SQLite connections are kept open (no connect per session) and may move between threads."""
+    import threading
+
+    from sqlalchemy import text
+
+    from bot.private_db import private_engine
+
+    engine = private_engine(f"sqlite:///{tmp_path / 'pooled.db'}")
+    with engine.connect() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        first = conn.connection.dbapi_connection
+    results: list = []
+
+    def other_thread() -> None:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+            results.append((conn.connection.dbapi_connection is first,
+                            conn.execute(text("SELECT count(*) FROM t")).scalar()))
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    worker.join()
+    assert results == [(True, 1)]

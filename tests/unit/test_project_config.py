@@ -60,3 +60,26 @@ def test_a_taken_port_is_reported_with_the_variable_to_change():
         port = sock.getsockname()[1]
         with pytest.raises(serve.PortTaken, match=f"port {port} is already in use.*RASA_PORT="):
             serve.ensure_port_free(port, "RASA_PORT")
+
+
+def test_the_domain_goes_to_every_action_that_reads_it():
+    """endpoints.yml sends the domain only to actions marked `send_domain`; every form validation
+    (required slots, slot mappings) and the aside answer (which offer responses exist) must be marked."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import bot.actions
+    from rasa.shared.core.domain import Domain
+    from rasa_sdk import FormValidationAction
+
+    endpoints = yaml.safe_load((REPO_ROOT / "bot" / "endpoints.yml").read_text(encoding="utf-8"))
+    assert endpoints["action_endpoint"]["enable_selective_domain"] is True
+    needing = {"action_answer_aside"}
+    for module in pkgutil.iter_modules(bot.actions.__path__):
+        for _, cls in inspect.getmembers(importlib.import_module(f"bot.actions.{module.name}"), inspect.isclass):
+            if issubclass(cls, FormValidationAction) and not inspect.isabstract(cls) and cls.__module__.startswith("bot."):
+                needing.add(cls().name())
+    assert len(needing) >= 8
+    domain = Domain.load(str(REPO_ROOT / "bot" / "domain"))
+    assert {name for name in needing if not domain.does_custom_action_explicitly_need_domain(name)} == set()
