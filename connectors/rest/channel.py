@@ -8,7 +8,8 @@ Replaces Rasa's stock `rest` channel under the same name and URL (architecture c
   token is dropped after verification and actions receive a seal (bot/identity.py);
 - `input_channel` is always `rest` (Rasa's stock channel lets the caller choose it);
 - a bearer credential can be required (`bearer_token` in credentials.yml, REST_BEARER_TOKEN);
-- body size, sender id, message length and rates are checked before anything reaches the bot.
+- body size, sender id, message length and rates are checked before anything reaches the bot;
+- a message sent again with the same `metadata.message_id` is answered once (bot/idempotent_turns.py).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.identity import TOKEN_METADATA_KEY, verify_customer_token
+from bot.idempotent_turns import invalid_client_message_id
 from bot.settings import load_limit_settings
 from connectors.cors import CorsPolicy
 from connectors.limits import ChannelLimits, client_address
@@ -88,6 +90,9 @@ class BankRestInput(InputChannel):
             return None, _error(400, '"sender" must be 1–128 characters of letters, digits and _ . : @ -')
         if body.get("metadata") is not None and not isinstance(body["metadata"], dict):
             return None, _error(400, '"metadata" must be a JSON object')
+        bad_id = invalid_client_message_id(body.get("metadata"))
+        if bad_id:
+            return None, _error(400, bad_id)
         return body, None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

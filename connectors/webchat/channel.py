@@ -36,6 +36,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.identity import MAX_TOKEN_CHARS, TOKEN_METADATA_KEY, verify_customer_token
+from bot.idempotent_turns import CLIENT_MESSAGE_ID, client_message_id, invalid_client_message_id
 from bot.settings import REPO_ROOT, WebchatSettings, load_limit_settings, load_webchat_settings
 from connectors.agent_desk.hub import get_hub
 from connectors.cors import CorsPolicy
@@ -261,7 +262,9 @@ class WebchatInput(InputChannel):
             if desk_reply:
                 await sio.emit("bot_uttered", for_widget({"text": desk_reply}), room=conversation)
                 return
-            await on_new_message(customer_message(text, output, CHANNEL, state["session_id"], verified))
+            client_id = client_message_id(data.get("customData"))  # a resend after reconnecting: one turn
+            await on_new_message(customer_message(text, output, CHANNEL, state["session_id"], verified,
+                                                  metadata={CLIENT_MESSAGE_ID: client_id} if client_id else None))
             await hub.customer_message(conversation, text, self.name())
 
         return webchat
@@ -274,4 +277,5 @@ def _problem(data: Any, state: Dict[str, Any]) -> Optional[str]:
         return "user_uttered needs {\"message\": non-empty text, \"session_id\": ...}"
     if data.get("session_id") not in (None, state["session_id"], state.get("previous")):
         return "session_id does not belong to this connection"
-    return None
+    custom = data.get("customData")
+    return invalid_client_message_id(custom) if isinstance(custom, dict) else None

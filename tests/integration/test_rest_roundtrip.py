@@ -101,11 +101,31 @@ def test_odd_messages_get_a_reply_not_an_error(servers, message):
     ({"sender": "", "message": "你好"}, 400, "sender"),
     ({"sender": "a/b", "message": "你好"}, 400, "sender"),
     ({"sender": "a", "message": "你好", "metadata": "x"}, 400, "metadata"),
+    ({"sender": "a", "message": "你好", "metadata": {"message_id": "x" * 65}}, 400, "message_id"),
+    ({"sender": "a", "message": "你好", "metadata": {"message_id": 7}}, 400, "message_id"),
     (["not", "an", "object"], 400, "JSON object"),
 ])
 def test_bad_requests_get_a_clear_error(servers, body, status, says):
     response = requests.post(f"{servers.rasa_url}/webhooks/rest/webhook", json=body, timeout=30)
     assert response.status_code == status and says in response.json()["error"]
+
+
+def test_a_message_sent_again_with_its_id_is_one_turn(servers):
+    """A client retrying after a dropped connection gets the first answer again; the tracker keeps one turn."""
+    sender, url = _sender(), f"{servers.rasa_url}/webhooks/rest/webhook"
+
+    def send(text: str, message_id: str) -> list[dict]:
+        body = {"sender": sender, "message": text, "metadata": {"message_id": message_id}}
+        response = requests.post(url, json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    first = send(ANSWERED, "m-1")
+    assert first and send(ANSWERED, "m-1") == first
+    second = send("你好", "m-2")
+    assert send("你好", "m-2") == second and send(ANSWERED, "m-1") == first
+    users = [e for e in _tracker(servers, sender)["events"] if e["event"] == "user"]
+    assert [e["metadata"]["message_id"] for e in users] == ["m-1", "m-2"]
 
 
 def test_malformed_requests_are_rejected_cleanly(servers):
