@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 PYTEST_ARGS ?=
 
-.PHONY: setup venv encoder finetune kb model widget browser run test test-fast clean
+.PHONY: setup venv encoder finetune kb model widget browser cluster-packages run test test-fast cluster cluster-stop cluster-status clean
 
 # One after another: on 2 cores the fine-tune (torch) and DIET (TensorFlow) side by side oversubscribe
 # the CPU and each runs several times slower than alone.
@@ -43,7 +43,22 @@ browser:
 run: setup
 	@$(PY) -m bot.serve
 
-test: setup browser
+# Several replicas on PostgreSQL + Redis behind nginx on :5005 (docs/serving.md, "Cluster"); REPLICAS=3.
+REPLICAS ?= 3
+# Debian postgresql, redis-server and nginx for the cluster and its fault tests.
+cluster-packages:
+	@scripts/ensure_cluster_packages.sh
+
+cluster: setup cluster-packages
+	@$(PY) -m bot.cluster start --replicas $(REPLICAS)
+
+cluster-stop:
+	@$(PY) -m bot.cluster stop
+
+cluster-status:
+	@$(PY) -m bot.cluster status --replicas $(REPLICAS)
+
+test: setup browser cluster-packages
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 # Unit tests only (no Rasa training, no servers).

@@ -88,6 +88,17 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = STARTU
 _ACTION_SERVER = ["-m", "bot.action_server"]  # how the action server is spawned, and recognised to kill it
 
 
+def action_server_args(host: str, port: int) -> list[str]:
+    return [*_ACTION_SERVER, "--host", host, "--port", str(port)]
+
+
+def rasa_run_args(model: Path, settings: Settings, endpoints: str = "bot/endpoints.yml") -> list[str]:
+    """`rasa run`'s arguments. Values are joined with "=": a generated token may start with "-", which
+    argparse would otherwise read as an option (the server then exits with code 2)."""
+    return ["run", f"--model={model}", "--enable-api", f"--auth-token={settings.rasa_api_token}",
+            f"--port={settings.rasa_port}", "--credentials=bot/credentials.yml", f"--endpoints={endpoints}"]
+
+
 @dataclass
 class Servers(AbstractContextManager):
     """The two processes; use as a context manager so they always stop."""
@@ -122,19 +133,15 @@ class Servers(AbstractContextManager):
         self._wait_for_action_server(self._spawn_action_server(server_env(self.settings)))
 
     def _spawn_action_server(self, env: dict[str, str]) -> subprocess.Popen:
-        return self._spawn([*_ACTION_SERVER, "--host", self.settings.action_host,
-                            "--port", str(self.settings.action_port)], env, "actions", python=True)
+        return self._spawn(action_server_args(self.settings.action_host, self.settings.action_port), env,
+                           "actions", python=True)
 
     def _wait_for_action_server(self, process: subprocess.Popen) -> None:
         wait_until_up(f"http://{self.settings.action_host}:{self.settings.action_port}/health", process,
                       log=self._log("actions"))
 
     def rasa_args(self) -> list[str]:
-        """`rasa run`'s arguments. Values are joined with "=": a generated token may start with "-", which
-        argparse would otherwise read as an option (the server then exits with code 2)."""
-        return ["run", f"--model={self.model}", "--enable-api", f"--auth-token={self.settings.rasa_api_token}",
-                f"--port={self.settings.rasa_port}",
-                "--credentials=bot/credentials.yml", "--endpoints=bot/endpoints.yml"]
+        return rasa_run_args(self.model, self.settings)
 
     def tracker(self, sender_id: str) -> dict:
         """A conversation's tracker through Rasa's (token-protected) HTTP API."""
