@@ -30,7 +30,8 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         super().__init__(dialect=dialect, host=host, db=db, **kwargs)
         url = self.engine.url
         self.engine.dispose()
-        self.engine = private_engine(url, **create_engine_kwargs(url))
+        # pre-ping: after a database restart a pooled connection is replaced instead of failing a turn
+        self.engine = private_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _write_ahead_log)
         self.sessionmaker = sessionmaker(bind=self.engine)

@@ -1,8 +1,8 @@
 """nginx in front of the Rasa replicas: the balancer of a local cluster (docs/serving.md, "Cluster").
 
 - HTTP (REST, WeChat, the agent desk's API, Rasa's API) goes to the replica with the fewest open
-  requests. When a replica dies, nginx retries the request on another one, POSTs included
-  (``non_idempotent``). A message carrying ``metadata.message_id`` is then applied once
+  requests. When a replica cannot be reached, nginx retries the request on another one, POSTs
+  included (``non_idempotent``). A message carrying ``metadata.message_id`` is then applied once
   (bot/idempotent_turns.py), and Redis's conversation lock orders it behind any turn still running.
 - socket.io (web chat, agent consoles) sticks to one replica per client address. Long-polling
   needs every request of a session on the replica that holds it. Which replica a room's member is
@@ -98,8 +98,19 @@ http {{
             proxy_set_header Connection "";
             proxy_connect_timeout 2s;
             proxy_read_timeout 120s;
-            proxy_next_upstream error timeout http_502 http_503 non_idempotent;
+            # Only a replica that cannot be reached is skipped. A 503 means that the replica is alive and the
+            # store behind it is down: another replica would answer the same, and counting it as a failure
+            # would take every replica out of the pool for fail_timeout.
+            proxy_next_upstream error timeout non_idempotent;
             proxy_next_upstream_tries 3;
+        }}
+
+        # No replica reachable: the same JSON and Retry-After as a replica's own 503, not an HTML page.
+        error_page 502 504 = @unavailable;
+        location @unavailable {{
+            default_type application/json;
+            add_header Retry-After 5 always;
+            return 503 '{{"error": "the assistant is temporarily unavailable; resend the message in a few seconds, with the same metadata.message_id"}}';
         }}
     }}
 }}

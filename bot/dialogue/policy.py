@@ -23,7 +23,7 @@ from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, Eve
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import action_outage, idempotent_turns, rasa_speedups
+from bot import action_outage, idempotent_turns, rasa_speedups, store_outage
 from bot.dialogue import cues
 from bot.dialogue.commands import Command, Turn, interpret
 from bot.dialogue.plans import TURN_SLOT, plan_for
@@ -93,6 +93,7 @@ class TurnInterpretationPolicy(Policy):
         rasa_speedups.install()  # the server that loads this policy validates action replies cheaply
         action_outage.install()  # and answers the customer when the action server is down
         idempotent_turns.install()  # and a message sent again with the same client id is one turn
+        store_outage.install()  # and refuses a turn when the conversation store is down (no silent fallback)
         return cls(config, model_storage, resource, execution_context)
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:

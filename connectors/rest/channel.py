@@ -31,6 +31,7 @@ from bot.settings import load_limit_settings
 from connectors.cors import CorsPolicy
 from connectors.limits import ChannelLimits, client_address
 from connectors.messages import customer_message, namespaced
+from connectors.outages import RETRY_AFTER_S, STORE_OUTAGES, UNAVAILABLE_ERROR
 from connectors.token_uses import TokenUses
 
 log = logging.getLogger(__name__)
@@ -137,4 +138,9 @@ class BankRestInput(InputChannel):
             await on_new_message(message)
         except asyncio.CancelledError:
             log.error("REST message handling timed out for %s", message.sender_id)
+        except STORE_OUTAGES as exc:
+            log.error("REST turn of %s not run: conversation store unavailable (%s)", message.sender_id,
+                      type(exc).__name__)
+            return response.json({"error": UNAVAILABLE_ERROR}, status=503,
+                                 headers={"Retry-After": str(RETRY_AFTER_S)})
         return response.json(collector.messages)

@@ -42,6 +42,7 @@ from connectors.agent_desk.hub import get_hub
 from connectors.cors import CorsPolicy
 from connectors.limits import ChannelLimits, TokenBuckets, client_address
 from connectors.messages import customer_message, namespaced
+from connectors.outages import STORE_OUTAGES, UNAVAILABLE_TEXT
 from connectors.token_uses import TokenUses
 from connectors.webchat.history import visible_turns
 from connectors.webchat.output import WebchatOutput, for_widget
@@ -263,8 +264,14 @@ class WebchatInput(InputChannel):
                 await sio.emit("bot_uttered", for_widget({"text": desk_reply}), room=conversation)
                 return
             client_id = client_message_id(data.get("customData"))  # a resend after reconnecting: one turn
-            await on_new_message(customer_message(text, output, CHANNEL, state["session_id"], verified,
-                                                  metadata={CLIENT_MESSAGE_ID: client_id} if client_id else None))
+            try:
+                await on_new_message(customer_message(text, output, CHANNEL, state["session_id"], verified,
+                                                      metadata={CLIENT_MESSAGE_ID: client_id} if client_id else None))
+            except STORE_OUTAGES as exc:
+                log.error("web chat turn of %s not run: conversation store unavailable (%s)", conversation,
+                          type(exc).__name__)
+                await say(sid, UNAVAILABLE_TEXT)
+                return
             await hub.customer_message(conversation, text, self.name())
 
         return webchat

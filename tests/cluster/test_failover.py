@@ -1,5 +1,6 @@
-"""kill -9 a Rasa replica while 20 customers talk: every conversation goes on, no turn is lost or
-applied twice (the trackers in PostgreSQL are checked turn by turn)."""
+"""Faults while 20 customers talk: PostgreSQL or Redis restarted, a Rasa replica killed with -9.
+Every conversation goes on, no turn is lost or applied twice (the trackers are checked turn by
+turn), and while a store is down the customers get a clear 503, not a crash."""
 from __future__ import annotations
 
 import os
@@ -11,6 +12,7 @@ from collections import Counter
 import pytest
 import requests
 
+from bot.cluster.services import Postgres, Redis
 from bot.settings import load_settings
 
 pytestmark = pytest.mark.slow
@@ -30,6 +32,7 @@ class Customer(threading.Thread):
         self.answered: list[int] = []
         self.resends = 0
         self.failure: str | None = None
+        self.refusals: list[tuple[int, str]] = []  # (status, body) of the answers that were not 200
 
     def run(self) -> None:
         for turn in range(TURNS):
@@ -42,13 +45,33 @@ class Customer(threading.Thread):
                         self.answered.append(turn)
                         break
                     problem = f"HTTP {response.status_code}"
+                    self.refusals.append((response.status_code, response.text[:300]))
+                    pause = float(response.headers.get("Retry-After") or 0.5)  # as a well-behaved client does
                 except requests.RequestException as exc:
-                    problem = type(exc).__name__
+                    problem, pause = type(exc).__name__, 0.5
                 if time.monotonic() > deadline:
                     self.failure = f"turn {turn}: still failing after {RETRY_FOR_S:.0f} s ({problem})"
                     return
                 self.resends += 1
-                time.sleep(0.5)
+                time.sleep(pause)
+
+
+def _talk(cluster, prefix: str, disturb) -> list[Customer]:
+    """USERS customers talk; once each is mid-conversation `disturb()` runs; all finish or fail."""
+    customers = [Customer(cluster.url, f"{prefix}-{i}") for i in range(USERS)]
+    for customer in customers:
+        customer.start()
+    while sum(len(c.answered) for c in customers) < USERS * 2:
+        time.sleep(0.05)
+    disturb()
+    for customer in customers:
+        customer.join(timeout=300)
+    assert [c.failure for c in customers if c.failure] == []
+    assert all(c.answered == list(range(TURNS)) for c in customers)
+    for customer in customers:
+        ids = _user_message_ids(cluster, customer.name)
+        assert ids == [f"{customer.name}-{turn}" for turn in range(TURNS)], (customer.name, Counter(ids))
+    return customers
 
 
 def _user_message_ids(cluster, sender: str) -> list[str]:
@@ -58,22 +81,27 @@ def _user_message_ids(cluster, sender: str) -> list[str]:
     return [(e.get("metadata") or {}).get("message_id") for e in response.json()["events"] if e["event"] == "user"]
 
 
-def test_killing_a_replica_mid_conversation_loses_and_repeats_no_turn(cluster):
-    customers = [Customer(cluster.url, f"failover-{i}") for i in range(USERS)]
-    for customer in customers:
-        customer.start()
-    while sum(len(c.answered) for c in customers) < USERS * 2:  # everyone is mid-conversation
-        time.sleep(0.05)
-    victim = cluster.pid("rasa-1")
-    os.kill(victim, signal.SIGKILL)
-    for customer in customers:
-        customer.join(timeout=300)
+def _restart(service, down_s: float = 3.0):
+    def disturb() -> None:
+        assert service.stop()
+        time.sleep(down_s)
+        service.start()
+    return disturb
 
-    assert [c.failure for c in customers if c.failure] == []
-    assert all(c.answered == list(range(TURNS)) for c in customers)
-    for customer in customers:
-        ids = _user_message_ids(cluster, customer.name)
-        assert ids == [f"{customer.name}-{turn}" for turn in range(TURNS)], (customer.name, Counter(ids))
+
+@pytest.mark.parametrize("name", ["postgres", "redis"])
+def test_a_store_restart_under_load_gives_clear_errors_and_loses_nothing(cluster, name):
+    service = Postgres(cluster.layout) if name == "postgres" else Redis(cluster.layout)
+    customers = _talk(cluster, f"restart-{name}", _restart(service))
+    refusals = [refusal for c in customers for refusal in c.refusals]
+    assert refusals, f"no turn arrived while {name} was down"
+    assert {status for status, _ in refusals} == {503}, refusals[:5]
+    assert all("temporarily unavailable" in text for _, text in refusals), refusals[:5]
+
+
+# Last: it leaves one replica.
+def test_killing_a_replica_mid_conversation_loses_and_repeats_no_turn(cluster):
+    _talk(cluster, "failover", lambda: os.kill(cluster.pid("rasa-1"), signal.SIGKILL))
     log = cluster.layout.root / "logs" / "nginx-access.log"
     served_by = Counter(line.rsplit(" ", 1)[-1].strip() for line in log.read_text().splitlines() if "webhook" in line)
     assert len(served_by) >= 2  # both replicas served turns before the kill
