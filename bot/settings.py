@@ -205,6 +205,8 @@ class ChannelSettings:
     # whole account's traffic, not for one client.
     wechat_rate_per_address_per_min: float = 6000.0
     wechat_rate_per_address_burst: int = 600
+    # Redis for state every replica must share (socket.io emits between replicas); empty: one process.
+    redis_url: str = ""
 
 
 def load_channel_settings() -> ChannelSettings:
@@ -220,6 +222,7 @@ def load_channel_settings() -> ChannelSettings:
         wechat_binding_ttl_days=_float("WECHAT_BINDING_TTL_DAYS", 180.0),
         wechat_rate_per_address_per_min=_float("WECHAT_RATE_PER_ADDRESS_PER_MIN", 6000.0),
         wechat_rate_per_address_burst=_int("WECHAT_RATE_PER_ADDRESS_BURST", 600),
+        redis_url=os.environ.get("REDIS_URL", "").strip(),
     )
 
 

@@ -34,6 +34,7 @@ from connectors.agent_desk.hub import DeskHub, get_hub, watch_waiting
 from connectors.agent_desk.store import PRIORITIES, Agent, queue_of
 from connectors.agent_desk.throttle import LoginThrottle
 from connectors.limits import client_address
+from connectors.realtime import socket_server
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -202,7 +203,7 @@ class AgentDeskInput(InputChannel):
 
     # --- blueprint ------------------------------------------------------------------------
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        sio = socket_server("agent_desk", cors_allowed_origins=[])
         self.sio = sio
         desk = SocketBlueprint(sio, "/agent/socket.io", "agent_desk", __name__)
         hub = self.hub

@@ -43,6 +43,7 @@ from connectors.cors import CorsPolicy
 from connectors.limits import ChannelLimits, TokenBuckets, client_address
 from connectors.messages import customer_message, namespaced
 from connectors.outages import STORE_OUTAGES, UNAVAILABLE_TEXT
+from connectors.realtime import socket_server
 from connectors.token_uses import TokenUses
 from connectors.webchat.history import visible_turns
 from connectors.webchat.output import WebchatOutput, for_widget
@@ -106,7 +107,7 @@ class WebchatInput(InputChannel):
 
     # --- HTTP + socket.io -----------------------------------------------------------------
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors.socketio_check())
+        sio = socket_server(CHANNEL, cors_allowed_origins=self.cors.socketio_check())
         self.sio = sio
         webchat = SocketBlueprint(sio, self.socketio_path, CHANNEL, __name__)
         output = WebchatOutput(sio, "bot_uttered")

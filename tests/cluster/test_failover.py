@@ -99,6 +99,41 @@ def test_a_store_restart_under_load_gives_clear_errors_and_loses_nothing(cluster
     assert all("temporarily unavailable" in text for _, text in refusals), refusals[:5]
 
 
+def test_a_web_chat_customer_hears_a_turn_run_on_another_replica(cluster):
+    """The customer's socket is on replica 1; a turn of that conversation runs on replica 2 (Rasa's
+    API, as a proactive message would); its answer reaches the browser through Redis."""
+    import socketio
+
+    heard: list[dict] = []
+    sessions: list[str] = []
+    client = socketio.Client(reconnection=False)
+    client.on("bot_uttered", heard.append)
+    client.on("session_confirm", sessions.append)
+    client.connect(f"http://127.0.0.1:{cluster.layout.rasa_port(1)}", socketio_path="/socket.io",
+                   transports=["polling"], wait_timeout=10)
+    try:
+        client.emit("session_request", {"session_id": None})
+        _wait(lambda: sessions)
+        client.emit("user_uttered", {"message": "你好", "session_id": sessions[-1]})
+        _wait(lambda: heard)
+        before = len(heard)
+        response = requests.post(
+            f"http://127.0.0.1:{cluster.layout.rasa_port(2)}/conversations/webchat:{sessions[-1]}/trigger_intent",
+            params={"token": load_settings().rasa_api_token, "output_channel": "latest"},
+            json={"name": "greet"}, timeout=60)
+        assert response.status_code == 200, response.text
+        assert _wait(lambda: len(heard) > before), "the answer of replica 2 never reached the socket on replica 1"
+    finally:
+        client.disconnect()
+
+
+def _wait(predicate, timeout_s: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not predicate():
+        time.sleep(0.1)
+    return bool(predicate())
+
+
 # Last: it leaves one replica.
 def test_killing_a_replica_mid_conversation_loses_and_repeats_no_turn(cluster):
     _talk(cluster, "failover", lambda: os.kill(cluster.pid("rasa-1"), signal.SIGKILL))
