@@ -15,6 +15,7 @@ p95 <= 1.3x bare, throughput >= 0.8x bare, zero errors).
 
     .venv/bin/python benchmarks/load.py --users 1,5,20 --rounds 3
     .venv/bin/python benchmarks/load.py --only bare --users 1,2 --turns 2 --rounds 1  # needs no model of ours
+    .venv/bin/python benchmarks/load.py --users 20 --ours-url http://localhost:5005  # a running `make cluster`
 
 Prints a table and writes load.json and load.png to benchmarks/results/ (or --out DIR);
 server logs go to var/bench/logs/.
@@ -315,7 +316,8 @@ def write_outputs(out: Path, args: argparse.Namespace, machine: dict, results: d
     print_table(results, ratio_by_n, met)
     document = {"machine": machine,
                 "settings": {"users": args.users, "turns": args.turns, "rounds": args.rounds,
-                             "servers": sorted(results), "turn_timeout_s": TURN_TIMEOUT_S},
+                             "servers": sorted(results), "turn_timeout_s": TURN_TIMEOUT_S,
+                             "ours": args.ours_url or "one process started by the benchmark"},
                 "results": results, "ratios": ratio_by_n, "targets": {**TARGET, "met": met}}
     text = json.dumps(document, indent=2, ensure_ascii=False)
     (out / "load.json").write_text(text + "\n", encoding="utf-8")
@@ -358,6 +360,10 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                         help="how often every user count is measured on both servers (default 3)")
     parser.add_argument("--only", choices=SERVERS,
                         help="measure one server only (bare needs no model of ours)")
+    parser.add_argument("--ours-url", default=None,
+                        help="drive an assistant already running there (e.g. `make cluster` at "
+                             "http://localhost:5005, started with RATE_PER_ADDRESS_PER_MIN=100000 "
+                             "RATE_PER_ADDRESS_BURST=10000) instead of starting one process")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"folder for load.json and load.png "
                                                                   f"(default {RESULTS.relative_to(REPO)})")
     args = parser.parse_args(argv)
@@ -378,6 +384,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     machine = {"cpus": os.cpu_count(), "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}
     starters = {"bare": bare_server, "ours": lambda log_dir: our_server(log_dir / "ours")}
+    if args.ours_url:
+        starters["ours"] = lambda _: contextlib.nullcontext(args.ours_url.rstrip("/"))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally below: servers stop
     stack = contextlib.ExitStack()
     try:
