@@ -1,4 +1,6 @@
-"""``python -m bot.cluster start|stop|status [--replicas N]``: the local cluster's life cycle."""
+"""``python -m bot.cluster start|stop|status [--replicas N]``: the local cluster's life cycle.
+
+``nginx-conf`` prints the same balancer configuration for containers (deploy/nginx.conf)."""
 from __future__ import annotations
 
 import argparse
@@ -71,7 +73,7 @@ def status(layout: ClusterLayout) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.cluster", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("start", "stop", "status"))
+    parser.add_argument("command", choices=("start", "stop", "status", "nginx-conf"))
     parser.add_argument("--replicas", type=int, default=None,
                         help=f"Rasa replicas, 1-{MAX_REPLICAS} (default: REPLICAS or 3)")
     args = parser.parse_args(argv)
@@ -81,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
             start(layout)
         elif args.command == "stop":
             stop(layout)
+        elif args.command == "nginx-conf":
+            from bot.cluster.nginx_conf import render_for_containers
+
+            print(render_for_containers(), end="")
         else:
             return status(layout)
     except (ClusterError, ValueError) as exc:

@@ -30,8 +30,10 @@ def replica_env(layout: ClusterLayout, settings: Settings, index: int) -> dict[s
     public = f"http://localhost:{layout.balancer_port}"
     return {**server_env(settings),
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{layout.action_port(index)}/webhook",
-            "CLUSTER_POSTGRES_PORT": str(layout.postgres_port), "CLUSTER_DB_PASSWORD": postgres.password,
-            "CLUSTER_REDIS_PORT": str(layout.redis_port), "CLUSTER_REDIS_PASSWORD": redis.password,
+            "CLUSTER_POSTGRES_HOST": "127.0.0.1", "CLUSTER_POSTGRES_PORT": str(layout.postgres_port),
+            "CLUSTER_DB_PASSWORD": postgres.password,
+            "CLUSTER_REDIS_HOST": "127.0.0.1", "CLUSTER_REDIS_PORT": str(layout.redis_port),
+            "CLUSTER_REDIS_PASSWORD": redis.password,
             "CONNECTOR_DB_URL": postgres.url("assistant"), "BANK_DB_URL": postgres.url("sandbox_bank"),
             "REDIS_URL": redis.url, "TRUST_X_FORWARDED_FOR": "1", "TICKET_LOCK_LIFETIME": str(LOCK_LIFETIME_S),
             "PUBLIC_BASE_URL": public, "DESK_URL": public}

@@ -48,3 +48,25 @@ def test_a_pid_file_naming_another_program_is_not_trusted(tmp_path):
     assert running_pid(pid_file, "bot.action_server") is None
     pid_file.write_text("not a number")
     assert running_pid(pid_file, "rasa") is None
+
+
+def test_the_container_balancer_config_is_current():
+    from bot.cluster.nginx_conf import render_for_containers
+    from bot.settings import REPO_ROOT
+
+    committed = (REPO_ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    assert committed == render_for_containers(), "run: .venv/bin/python -m bot.cluster nginx-conf > deploy/nginx.conf"
+    assert "server rasa:5005 " in committed and "listen 5005;" in committed
+
+
+def test_compose_runs_the_cluster_endpoints_with_the_api_token():
+    import yaml
+
+    from bot.settings import REPO_ROOT
+
+    compose = yaml.safe_load((REPO_ROOT / "deploy" / "compose.yml").read_text(encoding="utf-8"))
+    rasa = compose["services"]["rasa"]
+    command = " ".join(rasa["command"])
+    assert "--endpoints=bot/endpoints.cluster.yml" in command and "--auth-token=" in command
+    assert set(compose["services"]) == {"postgres", "redis", "actions", "rasa", "nginx"}
+    assert {"CLUSTER_POSTGRES_HOST", "CLUSTER_REDIS_HOST", "REDIS_URL"} <= set(rasa["environment"])
