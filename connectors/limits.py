@@ -1,18 +1,28 @@
 """Abuse limits every channel applies before a message reaches the bot.
 
-Token buckets keyed by sender and by client address, in bounded memory (least recently seen
-keys are forgotten first, so a flood of new keys cannot grow the process). They live on the
-channel instance, per replica: a limit is a guard against floods, not an account of record, so a
-replica restart forgetting it is harmless (issue 16 moves shared state to Redis).
+Token buckets keyed by sender and by client address. With REDIS_URL (a cluster) the buckets live
+in Redis, so N replicas allow what one would, not N times as much; one Lua script refills and
+spends a bucket atomically on Redis's clock, and keys are hashed (no address or sender id in
+clear). Without Redis, or while it cannot be reached, they are kept in bounded process memory
+(least recently seen keys are forgotten first, so a flood of new keys cannot grow the process):
+a limit guards against floods, it is not an account of record.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Protocol
 
-from bot.settings import LimitSettings, load_limit_settings
+from bot.settings import LimitSettings, load_channel_settings, load_limit_settings
+
+log = logging.getLogger(__name__)
+
+
+class Buckets(Protocol):
+    def allow(self, key: str) -> bool: ...
 
 
 class TokenBuckets:
@@ -40,20 +50,69 @@ class TokenBuckets:
         return len(self._buckets)
 
 
+_SPEND = """
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = math.min(burst, (tonumber(b[1]) or burst) + math.max(0, now - (tonumber(b[2]) or now)) * rate)
+local allowed = 0
+if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return allowed
+"""
+
+
+class RedisTokenBuckets:
+    """TokenBuckets shared by every replica; falls back to this process's buckets while Redis is down."""
+
+    def __init__(self, redis_url: str, scope: str, per_minute: float, burst: int) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.spend = self.client.register_script(_SPEND)
+        self.scope, self.rate, self.burst = scope, per_minute / 60.0, burst
+        self.local = TokenBuckets(per_minute, burst)
+        self._warned_at = float("-inf")
+
+    def allow(self, key: str) -> bool:
+        import redis
+
+        hashed = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        try:
+            return bool(self.spend(keys=[f"limits:{self.scope}:{hashed}"], args=[self.rate, self.burst]))
+        except redis.RedisError as exc:
+            if time.monotonic() - self._warned_at > 60:  # once a minute, not once a message
+                self._warned_at = time.monotonic()
+                log.warning("rate limit %s: Redis unavailable (%s); limiting in this process", self.scope,
+                            type(exc).__name__)
+            return self.local.allow(key)
+
+
+def shared_buckets(scope: str, per_minute: float, burst: int) -> Buckets:
+    """Redis-backed buckets when REDIS_URL is set (several replicas), else in-process ones."""
+    redis_url = load_channel_settings().redis_url
+    if redis_url:
+        return RedisTokenBuckets(redis_url, scope, per_minute, burst)
+    return TokenBuckets(per_minute, burst)
+
+
 @dataclass
 class ChannelLimits:
     """The limits of one channel: message size, per-sender and per-address rates."""
 
     settings: LimitSettings
-    per_sender: TokenBuckets
-    per_address: TokenBuckets
+    per_sender: Buckets
+    per_address: Buckets
 
     @classmethod
-    def from_settings(cls, settings: Optional[LimitSettings] = None) -> "ChannelLimits":
+    def from_settings(cls, settings: Optional[LimitSettings] = None, scope: str = "channel") -> "ChannelLimits":
+        """`scope` keeps one channel's buckets apart from another's (a WeChat server is not a REST caller)."""
         settings = settings or load_limit_settings()
         return cls(settings,
-                   TokenBuckets(settings.per_sender_per_minute, settings.per_sender_burst),
-                   TokenBuckets(settings.per_address_per_minute, settings.per_address_burst))
+                   shared_buckets(f"{scope}:sender", settings.per_sender_per_minute, settings.per_sender_burst),
+                   shared_buckets(f"{scope}:address", settings.per_address_per_minute, settings.per_address_burst))
 
     def too_long(self, text: Any) -> bool:
         """Checked on the raw text, before normalisation or parsing can spend time on it."""

@@ -51,7 +51,7 @@ def start(layout: ClusterLayout) -> None:
 def stop(layout: ClusterLayout) -> None:
     stopped = ["nginx"] if Nginx(layout).stop() else []
     for index in range(1, MAX_REPLICAS + 1):  # also replicas of an earlier, larger cluster
-        stopped += Replica(layout, index, model=layout.root).stop()
+        stopped += Replica(layout, index).stop()
     stopped += ["redis"] if Redis(layout).stop() else []
     stopped += ["postgres"] if Postgres(layout).stop() else []
     print(f"stopped: {', '.join(stopped)}" if stopped else "no cluster process was running")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
+from typing import Optional
 
 from bot.cluster.layout import ClusterLayout
 from bot.cluster.processes import running_pid, spawn, stop_pid
@@ -43,7 +44,7 @@ def replica_env(layout: ClusterLayout, settings: Settings, index: int) -> dict[s
 class Replica:
     layout: ClusterLayout
     index: int
-    model: Path
+    model: Optional[Path] = None  # needed to start, not to stop
 
     @property
     def rasa_name(self) -> str:
@@ -62,6 +63,7 @@ class Replica:
               replica_env(self.layout, settings, self.index), REPO_ROOT)
 
     def start_rasa(self) -> None:
+        assert self.model is not None, "a replica starts from a trained model"
         settings = dataclasses.replace(load_settings(), rasa_port=self.layout.rasa_port(self.index))
         if running_pid(self.layout.pid_file(self.rasa_name), "rasa"):
             return

@@ -8,8 +8,11 @@ Passwords are generated once into the secrets folder (never in git).
 from __future__ import annotations
 
 import glob
+import grp
+import hashlib
 import os
 import pwd
+import stat
 import shutil
 import signal
 import socket
@@ -85,6 +88,8 @@ class Postgres:
 
     def _own(self, path: Path) -> None:
         account = self._account()
+        if account is not None and not path.exists() and not _traversable(path.parent, account):
+            _link_to_reachable_folder(path, account)
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         if account is not None:
             os.chown(path, account.pw_uid, account.pw_gid)
@@ -100,13 +105,13 @@ class Postgres:
         if (data / "PG_VERSION").is_file():
             return
         self._own(data)
-        with tempfile.NamedTemporaryFile("w", dir=self.layout.root, delete=False) as pwfile:
+        with tempfile.NamedTemporaryFile("w", dir=data.resolve().parent, delete=False) as pwfile:  # where postgres reaches
             pwfile.write(self.password)
         try:
             account = self._account()
             if account is not None:
                 os.chown(pwfile.name, account.pw_uid, account.pw_gid)
-            done = self._run_as([str(self.bin_dir() / "initdb"), "-D", str(data), "-U", DB_USER,
+            done = self._run_as([str(self.bin_dir() / "initdb"), "-D", str(data.resolve()), "-U", DB_USER,
                                  f"--pwfile={pwfile.name}", "--auth=scram-sha-256", "-E", "UTF8",
                                  "--locale=C.UTF-8"])
         finally:
@@ -121,8 +126,8 @@ class Postgres:
         self._own(self.layout.postgres_socket_dir)
         log = self.layout.log_file(self.NAME)
         account = self._account()
-        args = [str(self.bin_dir() / "postgres"), "-D", str(self.layout.postgres_data),
-                "-p", str(self.layout.postgres_port), "-k", str(self.layout.postgres_socket_dir),
+        args = [str(self.bin_dir() / "postgres"), "-D", str(self.layout.postgres_data.resolve()),
+                "-p", str(self.layout.postgres_port), "-k", str(self.layout.postgres_socket_dir.resolve()),
                 "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"]
         if account is not None:
             args = ["setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups", *args]
@@ -161,6 +166,33 @@ class Postgres:
     def stop(self) -> bool:
         """Fast shutdown (SIGINT): open sessions are ended, committed data is safe."""
         return stop_pid(self.layout.pid_file(self.NAME), "postgres", signal.SIGINT)
+
+
+def _traversable(folder: Path, account: pwd.struct_passwd) -> bool:
+    """Can `account` reach into `folder`? (every ancestor searchable by it)"""
+    groups = {account.pw_gid} | {g.gr_gid for g in grp.getgrall() if account.pw_name in g.gr_mem}
+    for part in [folder, *folder.parents]:
+        st = part.stat()
+        if st.st_uid == account.pw_uid:
+            bit = stat.S_IXUSR
+        elif st.st_gid in groups:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
+def _link_to_reachable_folder(path: Path, account: pwd.struct_passwd) -> None:
+    """The checkout is in a folder `postgres` may not enter (e.g. under /root): keep PostgreSQL's files
+    in /var/lib/shili-bank-assistant/<hash> and link them into var/cluster/, where they are looked for."""
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+    target = Path("/var/lib/shili-bank-assistant") / digest / path.name
+    target.mkdir(parents=True, exist_ok=True, mode=0o700)
+    target.parent.chmod(0o755)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(target, target_is_directory=True)
 
 
 # --- Redis -----------------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ class BankRestInput(InputChannel):
             raise ValueError("REST_BEARER_TOKEN must be at least 32 characters long")
         self.bearer_token = bearer_token
         self.cors = cors or CorsPolicy.from_setting(None)
-        self.limits = limits or ChannelLimits.from_settings()
+        self.limits = limits or ChannelLimits.from_settings(scope=CHANNEL)
         self.token_uses = token_uses or TokenUses()
         self.trust_forwarded = load_limit_settings().trust_forwarded_for
 

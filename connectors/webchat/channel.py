@@ -40,7 +40,7 @@ from bot.idempotent_turns import CLIENT_MESSAGE_ID, client_message_id, invalid_c
 from bot.settings import REPO_ROOT, WebchatSettings, load_limit_settings, load_webchat_settings
 from connectors.agent_desk.hub import get_hub
 from connectors.cors import CorsPolicy
-from connectors.limits import ChannelLimits, TokenBuckets, client_address
+from connectors.limits import ChannelLimits, client_address, shared_buckets
 from connectors.messages import customer_message, namespaced
 from connectors.outages import STORE_OUTAGES, UNAVAILABLE_TEXT
 from connectors.realtime import socket_server
@@ -86,9 +86,10 @@ class WebchatInput(InputChannel):
         self.socketio_path = socketio_path
         self.cors = cors or CorsPolicy.from_setting(None)
         self.sessions = sessions or SessionBook(anon_ttl_s=self.settings.anon_session_ttl_s)
-        self.limits = limits or ChannelLimits.from_settings()
-        self.new_sessions = TokenBuckets(self.settings.sessions_per_address_per_hour / 60.0,
-                                         self.settings.sessions_per_address_burst)
+        self.limits = limits or ChannelLimits.from_settings(scope=CHANNEL)
+        self.new_sessions = shared_buckets(f"{CHANNEL}:new_sessions",
+                                           self.settings.sessions_per_address_per_hour / 60.0,
+                                           self.settings.sessions_per_address_burst)
         self.token_uses = token_uses or TokenUses(self.sessions.engine)
         self.trust_forwarded = load_limit_settings().trust_forwarded_for
         self.sio: Optional[AsyncServer] = None

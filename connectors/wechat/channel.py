@@ -129,8 +129,8 @@ class WeChatInput(InputChannel):
         # Pushes come from WeChat's servers: few addresses carry the whole account's traffic.
         self.limits = limits or ChannelLimits.from_settings(dataclasses.replace(
             limit_settings, per_address_per_minute=settings.wechat_rate_per_address_per_min,
-            per_address_burst=settings.wechat_rate_per_address_burst))
-        self.app_limits = app_limits or ChannelLimits.from_settings(limit_settings)  # the bank app's calls
+            per_address_burst=settings.wechat_rate_per_address_burst), scope="wechat")
+        self.app_limits = app_limits or ChannelLimits.from_settings(limit_settings, scope="wechat_app")  # bank app
         self.options: "OrderedDict[str, List[str]]" = OrderedDict()
         self.rejected: Dict[str, int] = {}
         self.background: set = set()
