@@ -23,14 +23,18 @@ def _float(name: str, default: float) -> float:
     return env_float(os.environ, name, default)
 
 
-def _int(name: str, default: int) -> int:
+def env_int(name: str, default: int, low: int | None = None, high: int | None = None) -> int:
+    """An integer environment variable; a wrong value names the variable and what it must be."""
     value = os.environ.get(name, "").strip()
     if not value:
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ValueError(f"environment variable {name}={value!r} must be an integer") from None
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise ValueError(f"environment variable {name}={number} must be between {low} and {high}")
+    return number
 
 
 def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -115,8 +119,8 @@ def load_settings() -> Settings:
         passage_prefix=kb.passage_prefix,
         kb_reload_interval_s=kb.reload_interval_s,
         kb_query_runtime=kb.query_runtime,
-        rasa_port=_int("RASA_PORT", 5005),
-        action_port=_int("ACTION_PORT", 5055),
+        rasa_port=env_int("RASA_PORT", 5005),
+        action_port=env_int("ACTION_PORT", 5055),
         tracker_db_path=_path("TRACKER_DB_PATH", REPO_ROOT / "var" / "tracker.db"),
         secrets_dir=_path("ASSISTANT_SECRETS_DIR", REPO_ROOT / "var" / "secrets"),
         bank_db_url=os.environ.get("BANK_DB_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'sandbox_bank.db'}",
@@ -158,7 +162,7 @@ def load_identity_settings() -> IdentitySettings:
         algorithm=algorithm,
         public_key=public_key,
         audience=os.environ.get("CUSTOMER_TOKEN_AUDIENCE", "").strip() or "shili-bank-assistant",
-        clock_leeway_s=_int("CUSTOMER_TOKEN_LEEWAY_S", 30),
+        clock_leeway_s=env_int("CUSTOMER_TOKEN_LEEWAY_S", 30),
         secrets_dir=_path("ASSISTANT_SECRETS_DIR", REPO_ROOT / "var" / "secrets"),
     )
 
@@ -177,11 +181,11 @@ class LimitSettings:
 
 def load_limit_settings() -> LimitSettings:
     return LimitSettings(
-        max_message_chars=_int("MAX_MESSAGE_CHARS", 2000),
+        max_message_chars=env_int("MAX_MESSAGE_CHARS", 2000),
         per_sender_per_minute=_float("RATE_PER_SENDER_PER_MIN", 30.0),
-        per_sender_burst=_int("RATE_PER_SENDER_BURST", 10),
+        per_sender_burst=env_int("RATE_PER_SENDER_BURST", 10),
         per_address_per_minute=_float("RATE_PER_ADDRESS_PER_MIN", 600.0),
-        per_address_burst=_int("RATE_PER_ADDRESS_BURST", 120),
+        per_address_burst=env_int("RATE_PER_ADDRESS_BURST", 120),
         trust_forwarded_for=_choice("TRUST_X_FORWARDED_FOR", ("0", "1"), "0") == "1",
     )
 
@@ -210,18 +214,18 @@ class ChannelSettings:
 
 
 def load_channel_settings() -> ChannelSettings:
-    port = _int("RASA_PORT", 5005)
+    port = env_int("RASA_PORT", 5005)
     return ChannelSettings(
         connector_db_url=os.environ.get("CONNECTOR_DB_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'connectors.db'}",
         public_base_url=(os.environ.get("PUBLIC_BASE_URL") or f"http://localhost:{port}").rstrip("/"),
         wechat_api_base=(os.environ.get("WECHAT_API_BASE") or "https://api.weixin.qq.com").rstrip("/"),
         wechat_passive_timeout_s=_float("WECHAT_PASSIVE_TIMEOUT_S", 4.0),
-        wechat_max_clock_skew_s=_int("WECHAT_MAX_CLOCK_SKEW_S", 300),
+        wechat_max_clock_skew_s=env_int("WECHAT_MAX_CLOCK_SKEW_S", 300),
         wechat_account_id=os.environ.get("WECHAT_ACCOUNT_ID", "").strip(),
         wechat_allow_plain_mode=_choice("WECHAT_ALLOW_PLAIN_MODE", ("0", "1"), "0") == "1",
         wechat_binding_ttl_days=_float("WECHAT_BINDING_TTL_DAYS", 180.0),
         wechat_rate_per_address_per_min=_float("WECHAT_RATE_PER_ADDRESS_PER_MIN", 6000.0),
-        wechat_rate_per_address_burst=_int("WECHAT_RATE_PER_ADDRESS_BURST", 600),
+        wechat_rate_per_address_burst=env_int("WECHAT_RATE_PER_ADDRESS_BURST", 600),
         redis_url=os.environ.get("REDIS_URL", "").strip(),
     )
 
@@ -243,7 +247,7 @@ def load_webchat_settings() -> WebchatSettings:
         anon_session_ttl_s=_float("WEBCHAT_ANON_SESSION_TTL_S", 24 * 3600.0),
         # generous: mobile carriers put many customers behind one address (carrier-grade NAT)
         sessions_per_address_per_hour=_float("WEBCHAT_SESSIONS_PER_ADDRESS_PER_HOUR", 600.0),
-        sessions_per_address_burst=_int("WEBCHAT_SESSIONS_PER_ADDRESS_BURST", 100),
+        sessions_per_address_burst=env_int("WEBCHAT_SESSIONS_PER_ADDRESS_BURST", 100),
     )
 
 
@@ -283,10 +287,10 @@ def load_desk_settings() -> DeskSettings:
         avg_handle_s=_float("DESK_AVG_HANDLE_S", 180.0),
         agent_session_ttl_s=_float("AGENT_SESSION_TTL_S", 8 * 3600.0),
         routing=_choice("DESK_ROUTING", ("accept", "least_busy"), "accept"),
-        max_active_per_agent=_int("DESK_MAX_ACTIVE_PER_AGENT", 3),
+        max_active_per_agent=env_int("DESK_MAX_ACTIVE_PER_AGENT", 3),
         secrets_dir=base.secrets_dir,
         socket_recheck_s=_float("AGENT_SOCKET_RECHECK_S", 30.0),
-        login_free_failures=_int("AGENT_LOGIN_FREE_FAILURES", 5),
+        login_free_failures=env_int("AGENT_LOGIN_FREE_FAILURES", 5),
         login_account_backoff_s=_float("AGENT_LOGIN_ACCOUNT_BACKOFF_S", 2.0),
         login_account_max_backoff_s=_float("AGENT_LOGIN_ACCOUNT_MAX_BACKOFF_S", 300.0),
         login_address_backoff_s=_float("AGENT_LOGIN_ADDRESS_BACKOFF_S", 30.0),
@@ -305,8 +309,8 @@ class RetentionSettings:
 
 
 def load_retention_settings() -> RetentionSettings:
-    transcript_days = _int("TRANSCRIPT_RETENTION_DAYS", 180)
-    tracker_days = _int("TRACKER_RETENTION_DAYS", 90)
+    transcript_days = env_int("TRANSCRIPT_RETENTION_DAYS", 180)
+    tracker_days = env_int("TRACKER_RETENTION_DAYS", 90)
     for name, days in (("TRANSCRIPT_RETENTION_DAYS", transcript_days), ("TRACKER_RETENTION_DAYS", tracker_days)):
         if days < 1:
             raise ValueError(f"environment variable {name}={days} must be at least 1 (days)")

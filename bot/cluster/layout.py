@@ -10,23 +10,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.settings import REPO_ROOT, load_settings
+from bot.settings import REPO_ROOT, env_int, load_settings
 
 DEFAULT_REPLICAS = 3
 MAX_REPLICAS = 8
-
-
-def _env_int(name: str, default: int, low: int, high: int) -> int:
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{name}={text!r} must be a whole number between {low} and {high}") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name}={value} must be between {low} and {high}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -42,14 +29,14 @@ class ClusterLayout:
     @classmethod
     def from_env(cls, replicas: int | None = None) -> "ClusterLayout":
         root = Path(os.environ.get("CLUSTER_DIR") or REPO_ROOT / "var" / "cluster")
-        count = replicas if replicas is not None else _env_int("REPLICAS", DEFAULT_REPLICAS, 1, MAX_REPLICAS)
+        count = replicas if replicas is not None else env_int("REPLICAS", DEFAULT_REPLICAS, 1, MAX_REPLICAS)
         if not 1 <= count <= MAX_REPLICAS:
             raise ValueError(f"replicas must be between 1 and {MAX_REPLICAS} (got {count})")
         return cls(root=root.resolve(), replicas=count, balancer_port=load_settings().rasa_port,
-                   rasa_base_port=_env_int("CLUSTER_RASA_BASE_PORT", 5100, 1024, 65000),
-                   action_base_port=_env_int("CLUSTER_ACTION_BASE_PORT", 5200, 1024, 65000),
-                   postgres_port=_env_int("CLUSTER_POSTGRES_PORT", 54329, 1024, 65535),
-                   redis_port=_env_int("CLUSTER_REDIS_PORT", 63790, 1024, 65535))
+                   rasa_base_port=env_int("CLUSTER_RASA_BASE_PORT", 5100, 1024, 65000),
+                   action_base_port=env_int("CLUSTER_ACTION_BASE_PORT", 5200, 1024, 65000),
+                   postgres_port=env_int("CLUSTER_POSTGRES_PORT", 54329, 1024, 65535),
+                   redis_port=env_int("CLUSTER_REDIS_PORT", 63790, 1024, 65535))
 
     def rasa_port(self, index: int) -> int:
         return self.rasa_base_port + index
