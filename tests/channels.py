@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 from contextlib import contextmanager
+from pathlib import Path
 
 from bot.conversations.runner import environment  # noqa: F401  (tests import it from here)
 from bot.serve import Servers
@@ -51,3 +52,9 @@ def add_agent(servers, username: str, role: str = "agent", **options) -> None:
 
     DeskStore(create_engine(servers.connector_db_url, future=True)).add_agent(username, AGENT_PASSWORD, role,
                                                                               **options)
+
+
+def stored_bytes(db: Path) -> bytes:
+    """A SQLite database's bytes with its write-ahead log: pooled connections keep the log open, so
+    recent writes are there until a checkpoint moves them into the file."""
+    return b"".join(p.read_bytes() for p in (db, db.with_name(db.name + "-wal")) if p.exists())

@@ -11,7 +11,7 @@ from bot.identity import issue_token
 from connectors.wechat.channel import RATE_LIMITED_TEXT
 from connectors.wechat.crypto import MessageCrypto, signature
 from connectors.wechat.ids import conversation_id
-from tests.channels import AGENT_PASSWORD, CUSTOMER_SECRET, WECHAT, add_agent, channel_stack
+from tests.channels import AGENT_PASSWORD, CUSTOMER_SECRET, WECHAT, add_agent, channel_stack, stored_bytes
 from tests.fakes.wechat_client import WeChatPusher, event_xml, text_xml
 
 pytestmark = pytest.mark.slow
@@ -231,7 +231,7 @@ def test_the_tracker_and_logs_hold_no_token_and_no_openid(wechat, channel_server
     conversation = _conversation(openid)
     tracker = channel_servers.tracker(conversation)
     assert tracker["sender_id"] == conversation and conversation.startswith("wechat:")
-    stored = channel_servers.settings.tracker_db_path.read_bytes()
+    stored = stored_bytes(channel_servers.settings.tracker_db_path)
     assert conversation.encode() in stored
     log_dir = channel_servers.settings.tracker_db_path.parent / "logs"
     logs = b"".join(path.read_bytes() for path in log_dir.glob("*.log"))
