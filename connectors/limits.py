@@ -16,6 +16,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Protocol
 
+import redis
+
 from bot.settings import LimitSettings, load_channel_settings, load_limit_settings
 
 log = logging.getLogger(__name__)
@@ -68,8 +70,6 @@ class RedisTokenBuckets:
     """TokenBuckets shared by every replica; falls back to this process's buckets while Redis is down."""
 
     def __init__(self, redis_url: str, scope: str, per_minute: float, burst: int) -> None:
-        import redis
-
         self.client = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.spend = self.client.register_script(_SPEND)
         self.scope, self.rate, self.burst = scope, per_minute / 60.0, burst
@@ -77,8 +77,6 @@ class RedisTokenBuckets:
         self._warned_at = float("-inf")
 
     def allow(self, key: str) -> bool:
-        import redis
-
         hashed = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
         try:
             return bool(self.spend(keys=[f"limits:{self.scope}:{hashed}"], args=[self.rate, self.burst]))

@@ -57,15 +57,11 @@ def stop(layout: ClusterLayout) -> None:
     print(f"stopped: {', '.join(stopped)}" if stopped else "no cluster process was running")
 
 
-MARKERS = {"rasa": "rasa", "actions": "bot.action_server", "nginx": "nginx", "redis": "redis-server",
-           "postgres": "postgres"}
-
-
 def status(layout: ClusterLayout) -> int:
     names = ["postgres", "redis", *layout.replica_names(), "nginx"]
     down = 0
     for name in names:
-        pid = running_pid(layout.pid_file(name), MARKERS[name.split("-")[0]])
+        pid = running_pid(layout.pid_file(name))
         down += pid is None
         print(f"{name:<12} {'pid ' + str(pid) if pid else 'not running'}")
     return 0 if down == 0 else 3

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 STOP_GRACE_S = 20.0
+# What the command line of each kind of process contains; the kind is the PID file's name up to "-".
+MARKERS = {"postgres": "postgres", "redis": "redis-server", "nginx": "nginx", "rasa": "rasa",
+           "actions": "bot.action_server"}
 
 
 def _cmdline(pid: int) -> str:
@@ -23,13 +26,17 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def running_pid(pid_file: Path, marker: str) -> Optional[int]:
-    """The PID in `pid_file` if that process is alive and its command line contains `marker`."""
+def _marker(pid_file: Path) -> str:
+    return MARKERS[pid_file.stem.split("-")[0]]
+
+
+def running_pid(pid_file: Path) -> Optional[int]:
+    """The PID in `pid_file` if that process is alive and still runs the kind of program the file names."""
     try:
         pid = int(pid_file.read_text().strip())
     except (OSError, ValueError):
         return None
-    return pid if marker in _cmdline(pid) else None
+    return pid if _marker(pid_file) in _cmdline(pid) else None
 
 
 def spawn(args: Sequence[str], pid_file: Path, log_file: Path, env: dict[str, str], cwd: Path) -> int:
@@ -42,11 +49,10 @@ def spawn(args: Sequence[str], pid_file: Path, log_file: Path, env: dict[str, st
     return process.pid
 
 
-def stop_pid(pid_file: Path, marker: str, sig: signal.Signals = signal.SIGTERM,
-             grace_s: float = STOP_GRACE_S) -> bool:
+def stop_pid(pid_file: Path, sig: signal.Signals = signal.SIGTERM, grace_s: float = STOP_GRACE_S) -> bool:
     """Signal the process group of the PID file's process (SIGTERM unless the service wants another),
     SIGKILL after `grace_s`; True if one was running."""
-    pid = running_pid(pid_file, marker)
+    pid = running_pid(pid_file)
     pid_file.unlink(missing_ok=True)
     if pid is None:
         return False

@@ -56,7 +56,7 @@ class Replica:
 
     def start_actions(self) -> None:
         settings = load_settings()
-        if running_pid(self.layout.pid_file(self.actions_name), "bot.action_server"):
+        if running_pid(self.layout.pid_file(self.actions_name)):
             return
         spawn([sys.executable, *action_server_args("127.0.0.1", self.layout.action_port(self.index))],
               self.layout.pid_file(self.actions_name), self.layout.log_file(self.actions_name),
@@ -65,7 +65,7 @@ class Replica:
     def start_rasa(self) -> None:
         assert self.model is not None, "a replica starts from a trained model"
         settings = dataclasses.replace(load_settings(), rasa_port=self.layout.rasa_port(self.index))
-        if running_pid(self.layout.pid_file(self.rasa_name), "rasa"):
+        if running_pid(self.layout.pid_file(self.rasa_name)):
             return
         spawn([rasa_executable(), *rasa_run_args(self.model, settings, ENDPOINTS)],
               self.layout.pid_file(self.rasa_name), self.layout.log_file(self.rasa_name),
@@ -79,7 +79,7 @@ class Replica:
 
     def stop(self) -> list[str]:
         stopped = []
-        for name, marker in ((self.rasa_name, "rasa"), (self.actions_name, "bot.action_server")):
-            if stop_pid(self.layout.pid_file(name), marker):
+        for name in (self.rasa_name, self.actions_name):
+            if stop_pid(self.layout.pid_file(name)):
                 stopped.append(name)
         return stopped

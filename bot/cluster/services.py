@@ -120,7 +120,7 @@ class Postgres:
             raise ClusterError(f"initdb failed: {done.stderr.strip()[-500:]}")
 
     def start(self) -> None:
-        if running_pid(self.layout.pid_file(self.NAME), "postgres"):
+        if running_pid(self.layout.pid_file(self.NAME)):
             return
         self.init()
         self._own(self.layout.postgres_socket_dir)
@@ -165,7 +165,7 @@ class Postgres:
 
     def stop(self) -> bool:
         """Fast shutdown (SIGINT): open sessions are ended, committed data is safe."""
-        return stop_pid(self.layout.pid_file(self.NAME), "postgres", signal.SIGINT)
+        return stop_pid(self.layout.pid_file(self.NAME), signal.SIGINT)
 
 
 def _traversable(folder: Path, account: pwd.struct_passwd) -> bool:
@@ -211,7 +211,7 @@ class Redis:
         return f"redis://:{quote(self.password, safe='')}@127.0.0.1:{self.layout.redis_port}/0"
 
     def start(self) -> None:
-        if running_pid(self.layout.pid_file(self.NAME), "redis-server"):
+        if running_pid(self.layout.pid_file(self.NAME)):
             return
         binary = shutil.which("redis-server")
         if binary is None:
@@ -229,7 +229,7 @@ class Redis:
         wait_for_port(self.layout.redis_port, "Redis", log=log)
 
     def stop(self) -> bool:
-        return stop_pid(self.layout.pid_file(self.NAME), "redis-server")
+        return stop_pid(self.layout.pid_file(self.NAME))
 
 
 # --- nginx -----------------------------------------------------------------------------------------
@@ -245,7 +245,7 @@ class Nginx:
         return render(self.layout)
 
     def start(self) -> None:
-        if running_pid(self.layout.pid_file(self.NAME), "nginx"):
+        if running_pid(self.layout.pid_file(self.NAME)):
             return
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
         if not Path(binary).exists():
@@ -267,4 +267,4 @@ class Nginx:
         wait_for_port(self.layout.balancer_port, "nginx", log=log)
 
     def stop(self) -> bool:
-        return stop_pid(self.layout.pid_file(self.NAME), "nginx", signal.SIGQUIT)  # graceful: finish requests
+        return stop_pid(self.layout.pid_file(self.NAME), signal.SIGQUIT)  # graceful: finish requests

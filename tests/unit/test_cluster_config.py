@@ -43,11 +43,11 @@ def test_nginx_accepts_the_configuration(tmp_path):
 
 
 def test_a_pid_file_naming_another_program_is_not_trusted(tmp_path):
-    pid_file = tmp_path / "rasa-1.pid"
-    pid_file.write_text("1\n")  # PID 1 runs, but it is not a Rasa server
-    assert running_pid(pid_file, "bot.action_server") is None
+    pid_file = tmp_path / "actions-1.pid"
+    pid_file.write_text("1\n")  # PID 1 runs, but it is not an action server
+    assert running_pid(pid_file) is None
     pid_file.write_text("not a number")
-    assert running_pid(pid_file, "rasa") is None
+    assert running_pid(tmp_path / "rasa-1.pid") is None and running_pid(pid_file) is None
 
 
 def test_the_container_balancer_config_is_current():
