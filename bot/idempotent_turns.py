@@ -8,19 +8,23 @@ and a transfer confirmation could be counted twice.
 The tracker already holds the answer. Each user event keeps its message's metadata, so it has
 the client id. The wrapper below runs inside Rasa's per-conversation lock (``Agent.handle_message``
 holds it around ``MessageProcessor.handle_message``), so a copy never sees a half-processed
-turn. If the current session already has a user event with this id, the bot events that followed
-it are sent again and nothing new is recorded. Only messages with an id pay for the extra
-tracker read.
+turn. If the current session already has a user event with this id, and the resend is verified
+as the same customer (or is anonymous like the first copy), the bot events that followed it are
+sent again and nothing new is recorded. A copy with another identity runs as a turn of its own:
+identity comes only from the current message, so it is never shown answers given to another.
+Only messages with an id pay for the extra tracker read.
 """
 from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.identity import customer_from_user_event
 
 CLIENT_MESSAGE_ID = "message_id"  # metadata key the REST and web chat clients send
 VALID_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -39,20 +43,31 @@ def invalid_client_message_id(metadata: Optional[Dict[Text, Any]]) -> Optional[T
     return '"metadata.message_id" must be 1–64 characters of letters, digits and _ . : -'
 
 
-def earlier_replies(tracker: Optional[DialogueStateTracker], message_id: Text) -> Optional[List[BotUttered]]:
-    """The bot's answers to the user event carrying `message_id`; None when no such turn exists."""
+def earlier_turn(tracker: Optional[DialogueStateTracker], message_id: Text
+                 ) -> Optional[Tuple[UserUttered, List[BotUttered]]]:
+    """The user event carrying `message_id` and the bot's answers to it; None when no such turn exists."""
     if tracker is None:
         return None
-    replies: Optional[List[BotUttered]] = None
+    found: Optional[Tuple[UserUttered, List[BotUttered]]] = None
     for event in tracker.events:
         if isinstance(event, UserUttered):
-            if replies is not None:
+            if found is not None:
                 break
             if client_message_id(event.metadata) == message_id:
-                replies = []
-        elif replies is not None and isinstance(event, BotUttered):
-            replies.append(event)
-    return replies
+                found = (event, [])
+        elif found is not None and isinstance(event, BotUttered):
+            found[1].append(event)
+    return found
+
+
+def same_customer(message: UserMessage, earlier: UserUttered) -> bool:
+    """Is the resend verified as the same customer (or as anonymous) as the turn it repeats?
+    Identity comes only from the current message: a resend without the token, or with another
+    customer's, must never be shown answers given to the verified customer of the first copy."""
+    now = customer_from_user_event(message.sender_id, {"message_id": message.message_id,
+                                                       "metadata": message.metadata or {}})
+    then = customer_from_user_event(message.sender_id, earlier.as_dict())
+    return now == then
 
 
 async def _send_again(message: UserMessage, replies: List[BotUttered]) -> None:
@@ -65,9 +80,9 @@ def _once_per_client_id(handle_message: Callable[..., Any]) -> Callable[..., Any
     async def handle_once(self: Any, message: UserMessage) -> Optional[List[Dict[Text, Any]]]:
         message_id = client_message_id(message.metadata)
         if message_id is not None:
-            replies = earlier_replies(await self.tracker_store.retrieve(message.sender_id), message_id)
-            if replies is not None:
-                await _send_again(message, replies)
+            earlier = earlier_turn(await self.tracker_store.retrieve(message.sender_id), message_id)
+            if earlier is not None and same_customer(message, earlier[0]):
+                await _send_again(message, earlier[1])
                 if isinstance(message.output_channel, CollectingOutputChannel):
                     return message.output_channel.messages
                 return None

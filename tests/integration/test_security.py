@@ -60,6 +60,17 @@ def test_identity_is_not_inherited_from_an_earlier_message(channel_servers):
     assert_login_prompt_and_no_data(text_of(say(channel_servers, sender, "再查一次余额")))
 
 
+def test_a_resent_message_id_without_the_token_is_not_shown_the_earlier_answer(channel_servers):
+    """Replaying a client message id (bot/idempotent_turns.py) must not hand out an answer given to a
+    customer verified on the first copy: identity comes only from the current message."""
+    sender, token = new_sender(), issue_token("C001")
+    first = text_of(say(channel_servers, sender, "查一下我的余额", token=token, metadata={"message_id": "m-1"}))
+    assert C001_BALANCE in first
+    assert text_of(say(channel_servers, sender, "查一下我的余额", token=token, metadata={"message_id": "m-1"})) == first
+    assert_login_prompt_and_no_data(text_of(say(channel_servers, sender, "查一下我的余额",
+                                                metadata={"message_id": "m-1"})))
+
+
 def test_a_seal_copied_from_the_tracker_claims_nobody(channel_servers):
     sender = new_sender()
     text_of(say(channel_servers, sender, "查余额", token=issue_token("C001")))

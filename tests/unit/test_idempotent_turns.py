@@ -5,7 +5,8 @@ from __future__ import annotations
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.idempotent_turns import client_message_id, earlier_replies, invalid_client_message_id
+from bot.idempotent_turns import client_message_id, earlier_turn, invalid_client_message_id, same_customer
+from connectors.messages import customer_message
 
 
 def _tracker() -> DialogueStateTracker:
@@ -23,14 +24,16 @@ def _tracker() -> DialogueStateTracker:
 
 def test_the_replies_to_a_client_id_are_the_bot_events_up_to_the_next_user_message():
     tracker = _tracker()
-    assert [(b.text, b.data.get("buttons")) for b in earlier_replies(tracker, "m-1")] == [
+    user, replies = earlier_turn(tracker, "m-1")
+    assert user.text == "你好" and [(b.text, b.data.get("buttons")) for b in replies] == [
         ("您好", [{"title": "查余额", "payload": "/check_balance"}])]
-    assert [b.text for b in earlier_replies(tracker, "m-2")] == ["请先登录", "登录后再问我"]
+    user, replies = earlier_turn(tracker, "m-2")
+    assert user.text == "查余额" and [b.text for b in replies] == ["请先登录", "登录后再问我"]
 
 
 def test_an_unknown_id_or_conversation_is_a_new_turn():
-    assert earlier_replies(_tracker(), "m-3") is None
-    assert earlier_replies(None, "m-1") is None
+    assert earlier_turn(_tracker(), "m-3") is None
+    assert earlier_turn(None, "m-1") is None
 
 
 def test_client_ids_are_bounded_text():
@@ -39,3 +42,20 @@ def test_client_ids_are_bounded_text():
         assert client_message_id({"message_id": bad}) is None
         assert invalid_client_message_id({"message_id": bad}) is not None
     assert invalid_client_message_id({}) is None and invalid_client_message_id(None) is None
+
+
+def test_a_resend_is_replayed_only_for_the_identity_verified_on_the_first_copy(monkeypatch, tmp_path):
+    monkeypatch.setenv("ASSISTANT_SECRETS_DIR", str(tmp_path))
+
+    def sent(customer):
+        return customer_message("查余额", None, "rest", "abc", customer, metadata={"message_id": "m-1"})
+
+    def stored(customer) -> UserUttered:
+        message = sent(customer)
+        return UserUttered(message.text, metadata=message.metadata, message_id=message.message_id)
+
+    assert same_customer(sent("C001"), stored("C001"))
+    assert same_customer(sent(None), stored(None))
+    assert not same_customer(sent(None), stored("C001"))  # the token left out: no replay of account data
+    assert not same_customer(sent("C002"), stored("C001"))
+    assert not same_customer(sent("C001"), stored(None))
