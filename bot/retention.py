@@ -9,8 +9,9 @@ A bank keeps chat content only as long as it needs it. Two periods (bot/settings
   handoffs are never touched.
 
 The channels' own tables (connector database) are tidied in the same run: expired WeChat bindings,
-one-time keys and token-to-conversation claims past their expiry, and web chat sessions created
-before the tracker cutoff (their conversation is gone by then).
+one-time keys, offered WeChat choices and token-to-conversation claims past their expiry; web chat
+sessions, the desk's live-conversation previews and unanswered CSAT questions from before the
+tracker cutoff (their conversation is gone by then).
 
 ``--older-than-days N`` uses N for both. ``--dry-run`` only counts. On SQLite, deleted rows are
 overwritten (``PRAGMA secure_delete``), so the content does not linger in free pages. Run it
@@ -48,7 +49,10 @@ CHANNEL_TABLES = (
     (Table("wechat_account_bindings", _channels, Column("expires_at", Float)), "expires_at", "now"),
     (Table("wechat_once", _channels, Column("expires_at", Float)), "expires_at", "now"),
     (Table("token_uses", _channels, Column("expires_at", Float)), "expires_at", "now"),
+    (Table("wechat_choices", _channels, Column("expires_at", Float)), "expires_at", "now"),
     (Table("webchat_sessions", _channels, Column("created_at", Float)), "created_at", "tracker"),
+    (Table("desk_live_conversations", _channels, Column("last_at", Float)), "last_at", "tracker"),
+    (Table("desk_csat_requests", _channels, Column("asked_at", Float)), "asked_at", "tracker"),
 )
 
 

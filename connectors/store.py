@@ -7,9 +7,11 @@ that use them live beside their channels.
 from __future__ import annotations
 
 import functools
+from typing import Any, Dict, Sequence
 
-from sqlalchemy import Column, Float, MetaData, String, Table
-from sqlalchemy.engine import Engine
+from sqlalchemy import Column, Float, MetaData, String, Table, Text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 
 from bot.private_db import private_engine
 from bot.settings import load_channel_settings
@@ -44,6 +46,14 @@ wechat_once = Table(
     Column("expires_at", Float, nullable=False, index=True),
 )
 
+# The numbered choices last offered in a conversation ("回复数字"): the next "2" means the second.
+wechat_choices = Table(
+    "wechat_choices", metadata,
+    Column("conversation_id", String(64), primary_key=True),
+    Column("choices", Text, nullable=False),  # JSON list of button payloads
+    Column("expires_at", Float, nullable=False, index=True),
+)
+
 webchat_sessions = Table(
     "webchat_sessions", metadata,
     Column("session_id", String(64), primary_key=True),
@@ -62,3 +72,13 @@ def engine_for(url: str) -> Engine:
 
 def default_engine() -> Engine:
     return engine_for(load_channel_settings().connector_db_url)
+
+
+def upsert(conn: Connection, table: Table, values: Dict[str, Any], keys: Sequence[str]) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE: one atomic statement on SQLite and PostgreSQL alike."""
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(conn.dialect.name)
+    if dialect is None:
+        raise ValueError(f"the connector database must be SQLite or PostgreSQL, not {conn.dialect.name}")
+    statement = dialect.insert(table).values(**values)
+    changes = {name: value for name, value in values.items() if name not in keys}
+    conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changes))

@@ -38,7 +38,7 @@ from socketio import AsyncServer
 from bot.identity import MAX_TOKEN_CHARS, TOKEN_METADATA_KEY, verify_customer_token
 from bot.idempotent_turns import CLIENT_MESSAGE_ID, client_message_id, invalid_client_message_id
 from bot.settings import REPO_ROOT, WebchatSettings, load_limit_settings, load_webchat_settings
-from connectors.agent_desk.hub import get_hub
+from connectors.agent_desk.handoff import get_hub
 from connectors.cors import CorsPolicy
 from connectors.limits import ChannelLimits, client_address, shared_buckets
 from connectors.messages import customer_message, namespaced

@@ -17,7 +17,6 @@ import logging
 import re
 import secrets
 import time
-from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
@@ -27,7 +26,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
 from bot.settings import ChannelSettings, load_channel_settings, load_limit_settings
-from connectors.agent_desk.hub import DeskHub, get_hub
+from connectors.agent_desk.handoff import DeskHub, get_hub
 from connectors.limits import ChannelLimits, client_address
 from connectors.messages import customer_message
 from connectors.wechat.api import CustomerServiceClient
@@ -45,7 +44,7 @@ from connectors.wechat.messages import (
 )
 from connectors.wechat.replay import ReplayGuard, Verdict
 from connectors.wechat.replies import SUCCESS, encrypted_envelope, numbered_options, split_text, text_reply
-from connectors.wechat.store import Bindings, ConversationMap, OnceKeys
+from connectors.wechat.store import Bindings, ConversationMap, OfferedChoices, OnceKeys
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,6 @@ NON_TEXT_REPLY = "目前只能处理文字和语音消息。请用文字描述�
 VOICE_UNRECOGNISED = "抱歉，没能识别这段语音，请再说一遍或改用文字。"
 RATE_LIMITED_TEXT = "您发送消息太频繁了，请稍等一分钟再试。"
 TOO_LONG_TEXT = "您的消息太长了，请精简到{limit}字以内后再发送。"
-OPTIONS_MAX = 20_000
 REFUSAL_LOG_EVERY_S = 60.0
 
 
@@ -131,7 +129,7 @@ class WeChatInput(InputChannel):
             limit_settings, per_address_per_minute=settings.wechat_rate_per_address_per_min,
             per_address_burst=settings.wechat_rate_per_address_burst), scope="wechat")
         self.app_limits = app_limits or ChannelLimits.from_settings(limit_settings, scope="wechat_app")  # bank app
-        self.options: "OrderedDict[str, List[str]]" = OrderedDict()
+        self.choices = OfferedChoices(engine)
         self.rejected: Dict[str, int] = {}
         self.background: set = set()
         self._refusal_logged_at = 0.0
@@ -239,7 +237,7 @@ class WeChatInput(InputChannel):
             return "/greet" if msg.event == "subscribe" else MENU_KEYS.get(msg.event_key or "", "/greet")
         text = (msg.recognition if msg.msg_type == "voice" else msg.content) or ""
         text = text.strip()
-        choices = self.options.pop(conversation, None)
+        choices = self.choices.take(conversation)
         if choices and text.isdigit() and 1 <= int(text) <= len(choices):
             return choices[int(text) - 1]
         return text
@@ -249,9 +247,7 @@ class WeChatInput(InputChannel):
         for message in messages:
             buttons = message.get("buttons") or []
             if buttons:
-                self.options[conversation] = [b.get("payload") or b.get("title", "") for b in buttons]
-                while len(self.options) > OPTIONS_MAX:
-                    self.options.popitem(last=False)
+                self.choices.offer(conversation, [b.get("payload") or b.get("title", "") for b in buttons])
                 parts.append(numbered_options(message.get("text", ""), [b.get("title", "") for b in buttons]))
             elif message.get("text"):
                 parts.append(message["text"])
@@ -321,7 +317,7 @@ class WeChatInput(InputChannel):
             self._count_rejection("rate limited")
             return self._passive(msg, RATE_LIMITED_TEXT, encrypted)
         self.conversations.remember(conversation, msg.from_user)
-        texts = await self.dispatcher.dispatch(msg.dedup_key, msg.from_user,
+        texts = await self.dispatcher.dispatch(msg.from_user,
                                                self._turn(msg, conversation, on_new_message))
         if not texts:
             return response.text(SUCCESS)

@@ -1,16 +1,14 @@
 """The 5-second rule: answer passively when the bot is quick, otherwise through the API.
 
-WeChat waits 5 s for a reply and retries the same message up to three times. Each message
-(MsgId, or sender + CreateTime for events) starts exactly one bot turn; retries and
-duplicates get "success". A turn that misses the passive window is delivered through the
-customer-service message API when it finishes.
+WeChat waits 5 s for a reply and retries the same message up to three times. The channel lets
+only the first copy of a message through (replay.py: its MsgId is claimed in SQL, so a retry that
+lands on another replica is recognised too); the others get "success". A turn that misses the
+passive window is delivered through the customer-service message API when it finishes.
 """
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, List
 
@@ -18,9 +16,6 @@ log = logging.getLogger(__name__)
 
 Turn = Callable[[], Awaitable[List[str]]]
 Deliver = Callable[[str, List[str]], Awaitable[None]]
-
-SEEN_TTL_S = 120.0
-SEEN_MAX = 50_000
 
 
 @dataclass
@@ -37,23 +32,10 @@ class TurnDispatcher:
     def __init__(self, deliver_later: Deliver, passive_timeout_s: float = 4.0) -> None:
         self.deliver_later = deliver_later
         self.passive_timeout_s = passive_timeout_s
-        self._seen: "collections.OrderedDict[str, float]" = collections.OrderedDict()
         self.stats = DispatchStats()
 
-    def _first_time(self, key: str) -> bool:
-        now = time.monotonic()
-        while self._seen and (next(iter(self._seen.values())) < now or len(self._seen) > SEEN_MAX):
-            self._seen.popitem(last=False)
-        if key in self._seen:
-            return False
-        self._seen[key] = now + SEEN_TTL_S
-        return True
-
-    async def dispatch(self, key: str, openid: str, turn: Turn) -> List[str]:
+    async def dispatch(self, openid: str, turn: Turn) -> List[str]:
         """Texts to send passively now (possibly none); the rest is delivered later."""
-        if not self._first_time(key):
-            self.stats.duplicates += 1
-            return []
         self.stats.turns += 1
         task = asyncio.create_task(self._safe(turn))
         done, _ = await asyncio.wait({task}, timeout=self.passive_timeout_s)

@@ -7,6 +7,7 @@ MsgIds and binding tickets were already used.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
 from collections import OrderedDict
@@ -19,13 +20,16 @@ from sqlalchemy.exc import IntegrityError
 
 from connectors.store import (
     default_engine,
+    upsert,
     wechat_account_bindings,
+    wechat_choices,
     wechat_conversations,
     wechat_once,
 )
 
 Clock = Callable[[], float]
 CACHE_MAX = 20_000
+CHOICES_TTL_S = 30 * 60
 PURGE_EVERY_S = 60.0
 SAME, OTHER = "same", "other"
 
@@ -119,6 +123,40 @@ class OnceKeys:
                     conn.execute(delete(wechat_once).where(wechat_once.c.key == hashed,
                                                            wechat_once.c.expires_at < now))
         return OTHER
+
+
+class OfferedChoices:
+    """The numbered options last shown in a conversation; the customer's next message may pick one.
+
+    SQL, because the reply "2" may reach another replica than the one that showed the list.
+    Taking them (`take`) deletes them: a list answers one message only, as the customer expects.
+    """
+
+    def __init__(self, engine: Optional[Engine] = None, ttl_s: float = CHOICES_TTL_S, clock: Clock = time.time) -> None:
+        self.engine = engine or default_engine()
+        self.ttl_s = ttl_s
+        self.clock = clock
+        _create(self.engine, wechat_choices)
+        self._next_purge = 0.0
+
+    def offer(self, conversation_id: str, payloads: List[str]) -> None:
+        now = self.clock()
+        with self.engine.begin() as conn:
+            upsert(conn, wechat_choices, {"conversation_id": conversation_id, "expires_at": now + self.ttl_s,
+                                          "choices": json.dumps(payloads, ensure_ascii=False)}, ["conversation_id"])
+            if now >= self._next_purge:
+                self._next_purge = now + PURGE_EVERY_S
+                conn.execute(delete(wechat_choices).where(wechat_choices.c.expires_at < now))
+
+    def take(self, conversation_id: str) -> List[str]:
+        """The offered payloads (now withdrawn), or [] when none are open."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(wechat_choices.c.choices, wechat_choices.c.expires_at)
+                               .where(wechat_choices.c.conversation_id == conversation_id)).first()
+            if row is None:
+                return []
+            conn.execute(delete(wechat_choices).where(wechat_choices.c.conversation_id == conversation_id))
+        return json.loads(row.choices) if row.expires_at >= self.clock() else []
 
 
 @dataclass(frozen=True)

@@ -144,9 +144,10 @@ from sqlalchemy import text  # noqa: E402
 
 from bot.settings import load_desk_settings  # noqa: E402
 from connectors.agent_desk import passwords  # noqa: E402
-from connectors.agent_desk.channel import AgentDeskInput, AgentSocket  # noqa: E402
-from connectors.agent_desk.hub import DeskHub  # noqa: E402
+from connectors.agent_desk.channel import AgentDeskInput  # noqa: E402
+from connectors.agent_desk.handoff import DeskHub  # noqa: E402
 from connectors.agent_desk.store import queue_of  # noqa: E402
+from connectors.agent_desk.realtime import AgentSocket  # noqa: E402
 from connectors.agent_desk.throttle import Backoff, LoginThrottle  # noqa: E402
 
 RAW_PII = ("110101199003074514", "13812345678", "6222021234567890123")
@@ -268,9 +269,9 @@ def test_every_failed_login_costs_one_scrypt_known_user_or_not(store, monkeypatc
         assert calls == [passwords.N], username  # same work factor as a real hash
 
 
-def test_backoff_grows_and_is_forgotten():
+def test_backoff_grows_and_is_forgotten(store):
     clock = Clock()
-    backoff = Backoff(free=3, base_s=2, max_s=10, forget_s=100, clock=clock)
+    backoff = Backoff("account", free=3, base_s=2, max_s=10, forget_s=100, engine=store.engine, clock=clock)
     waits = []
     for _ in range(6):
         backoff.failed("k")
@@ -281,10 +282,10 @@ def test_backoff_grows_and_is_forgotten():
     assert backoff.retry_after("k") == 0 and len(backoff) == 0
 
 
-def test_login_throttle_stops_the_guessers_address_not_the_agent():
+def test_login_throttle_stops_the_guessers_address_not_the_agent(store):
     clock = Clock()
     throttle = LoginThrottle(free_failures=5, account_base_s=2, account_max_s=60, address_base_s=30,
-                             address_max_s=3600, clock=clock)
+                             address_max_s=3600, engine=store.engine, clock=clock)
     for _ in range(5):
         assert throttle.retry_after("li", "6.6.6.6") == 0
         throttle.failed("li", "6.6.6.6")
@@ -304,12 +305,25 @@ def test_login_throttle_stops_the_guessers_address_not_the_agent():
     assert throttle.retry_after("zhao", "6.6.6.6") == 60  # the guesser's next wait doubles
 
 
-def test_login_throttle_memory_is_bounded():
-    throttle = LoginThrottle(max_keys=100)
-    for i in range(1000):
+def test_login_throttle_storage_is_bounded_and_names_no_one(store):
+    throttle = LoginThrottle(max_keys=100, engine=store.engine)
+    for i in range(300):
         throttle.failed(f"user{i}", f"10.0.{i // 256}.{i % 256}")
         throttle.succeeded(f"agent{i}", f"10.1.{i // 256}.{i % 256}")
-    assert len(throttle.accounts) <= 100 and len(throttle.addresses) <= 100 and len(throttle.known) <= 100
+    assert len(throttle.accounts) <= 100 and len(throttle.addresses) <= 100 and throttle.known_pairs() <= 100
+    with store.engine.connect() as conn:
+        stored = str(conn.execute(text("SELECT * FROM desk_login_backoff")).all())
+        stored += str(conn.execute(text("SELECT * FROM desk_login_known")).all())
+    assert "user2" not in stored and "10.0." not in stored  # keys are hashed
+
+
+def test_login_throttle_is_shared_by_replicas(store):
+    """Two replicas (two throttles on one database) count the same guesses."""
+    clock = Clock()
+    replicas = [LoginThrottle(free_failures=3, address_base_s=30, engine=store.engine, clock=clock) for _ in range(2)]
+    for i in range(3):
+        replicas[i % 2].failed("li", "6.6.6.6")
+    assert replicas[0].retry_after("zhao", "6.6.6.6") == 30 == replicas[1].retry_after("zhao", "6.6.6.6")
 
 
 class RecordingSocketServer:
@@ -331,18 +345,21 @@ def test_sockets_whose_session_ended_are_disconnected(store):
     store.add_agent("li", PASSWORD)
     store.add_agent("zhao", PASSWORD)
     desk = AgentDeskInput(load_desk_settings(), DeskHub(store))
-    desk.sio = RecordingSocketServer()
+    feed = desk.feed
+    feed.sio = RecordingSocketServer()
     tokens = {"sid-li": store.login("li", PASSWORD), "sid-zhao": store.login("zhao", PASSWORD)}
-    for sid, token in tokens.items():
-        desk.online[sid] = AgentSocket(sid[4:], hashlib.sha256(token.encode()).hexdigest())
-    asyncio.run(desk.drop_dead_sockets())
-    assert desk.sio.disconnected == []
+    for sid, token in tokens.items():  # sid-zhao is held by another replica: only its presence row is here
+        desk.presence.joined(sid, AgentSocket(sid[4:], hashlib.sha256(token.encode()).hexdigest()))
+    feed.local.add("sid-li")
+    assert desk.presence.online_agents() == {"li", "zhao"}
+    asyncio.run(feed.drop_dead_sockets())
+    assert feed.sio.disconnected == []
     store.logout(tokens["sid-li"])
-    asyncio.run(desk.drop_dead_sockets())
-    assert desk.sio.disconnected == ["sid-li"] and ("session_ended", "sid-li") in desk.sio.events
+    asyncio.run(feed.drop_dead_sockets())
+    assert feed.sio.disconnected == ["sid-li"] and ("session_ended", "sid-li") in feed.sio.events
     store.set_disabled("zhao", True)
-    asyncio.run(desk.drop_dead_sockets())
-    assert desk.sio.disconnected == ["sid-li", "sid-zhao"] and desk.online == {}
+    asyncio.run(feed.drop_dead_sockets())
+    assert feed.sio.disconnected == ["sid-li", "sid-zhao"] and desk.presence.sockets() == {}
 
 
 def test_databases_from_before_display_names_are_upgraded(tmp_path):
@@ -373,3 +390,36 @@ def test_cli_resets_passwords_and_disables_agents(monkeypatch, db_url, capsys):
     assert cli.main(["disable-agent", "ghost"]) == 1 and "no agent" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["add-agent", "li", "--queues", "vip"])
+
+
+# --- issue 16: the desk's state is shared by replicas ----------------------------------------------
+def test_a_csat_answer_counts_on_any_replica_once_and_lapses(store):
+    from connectors.agent_desk.csat import CSAT_THANKS, CsatSurvey
+
+    store.add_agent("li", PASSWORD)
+    clock = Clock()
+    asked_on, answered_on = (DeskHub(store, csat=CsatSurvey(store, window_s=3600, clock=clock)) for _ in range(2))
+    handoff = store.enqueue("webchat:c1", "webchat", "request_human", "normal", None, {})
+    store.accept(handoff["id"], "li")
+    store.end(handoff["id"], "closed", "resolved")
+    asked_on.csat.ask("webchat:c1")
+    assert asyncio.run(answered_on.intercept("webchat:c1", "我还有问题")) is None  # not a score: the bot answers
+    assert asyncio.run(answered_on.intercept("webchat:c1", " 4 ")) == CSAT_THANKS
+    assert asyncio.run(asked_on.intercept("webchat:c1", "4")) is None  # answered once, on either replica
+    assert store.get(handoff["id"])["csat"] == 4
+    asked_on.csat.ask("webchat:c1")
+    clock.now += 3601
+    assert asyncio.run(answered_on.intercept("webchat:c1", "5")) is None  # the question lapsed
+
+
+def test_supervisors_on_any_replica_see_and_take_over_live_bot_conversations(store):
+    store.add_agent("wang", PASSWORD, "supervisor")
+    seen_on, listed_on = DeskHub(store), DeskHub(store)
+    asyncio.run(seen_on.customer_message("webchat:b1", f"我的卡号{RAW_PII[2]}怎么挂失", "webchat"))
+    asyncio.run(seen_on.customer_message("wechat:b2", "查余额", "wechat"))
+    listed = listed_on.live_bot_conversations()
+    assert [c["sender_id"] for c in listed] == ["wechat:b2", "webchat:b1"]  # newest first
+    assert RAW_PII[2] not in str(listed) and listed[1]["channel"] == "webchat"
+    handoff = asyncio.run(listed_on.take_over("webchat:b1", store.get_agent("wang")))
+    assert handoff["agent"] == "wang" and handoff["channel"] == "webchat"
+    assert [c["sender_id"] for c in seen_on.live_bot_conversations()] == ["wechat:b2"]  # a human has b1 now

@@ -52,6 +52,21 @@ def test_without_redis_the_process_limits_alone():
     assert [buckets.allow("k") for _ in range(3)] == [True, True, False]
 
 
+def test_while_redis_is_down_it_is_tried_once_per_retry_period_not_per_message():
+    now = [0.0]
+    buckets = RedisTokenBuckets(f"redis://127.0.0.1:{free_port()}/0", "rest:sender", per_minute=600, burst=100,
+                                retry_s=5, clock=lambda: now[0])
+    attempts = []
+    real_spend = buckets.spend
+    buckets.spend = lambda **kwargs: attempts.append(1) or real_spend(**kwargs)
+    for _ in range(50):
+        assert buckets.allow("k")
+    assert len(attempts) == 1  # the other 49 messages did not wait for a timeout
+    now[0] += 5
+    buckets.allow("k")
+    assert len(attempts) == 2
+
+
 def test_redis_is_used_only_when_configured(monkeypatch, redis_url):
     monkeypatch.delenv("REDIS_URL", raising=False)
     assert isinstance(shared_buckets("x", 60, 5), TokenBuckets)

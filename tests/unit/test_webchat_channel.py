@@ -19,7 +19,7 @@ import socketio
 
 from bot import identity
 from bot.settings import WebchatSettings, load_limit_settings
-from connectors.agent_desk.hub import get_hub
+from connectors.agent_desk.handoff import get_hub
 from connectors.cors import CorsPolicy
 from connectors.limits import ChannelLimits
 from connectors.store import engine_for

@@ -117,7 +117,7 @@ def test_buttons_become_numbered_options():
     assert numbered_options("选哪张卡？", ["尾号6688", "尾号4872"]) == expected
 
 
-def test_dispatcher_runs_each_message_once_and_goes_async_when_slow():
+def test_dispatcher_answers_passively_when_quick_and_goes_async_when_slow():
     delivered = []
 
     async def deliver(openid, texts):
@@ -136,9 +136,8 @@ def test_dispatcher_runs_each_message_once_and_goes_async_when_slow():
             await asyncio.sleep(0.4)
             return ["慢", "第二条"]
 
-        assert await dispatcher.dispatch("msg:1", "o1", quick) == ["快"]
-        assert await dispatcher.dispatch("msg:1", "o1", quick) == []  # WeChat's retry
-        assert await dispatcher.dispatch("msg:2", "o1", slow) == []
+        assert await dispatcher.dispatch("o1", quick) == ["快"]
+        assert await dispatcher.dispatch("o1", slow) == []
         await asyncio.sleep(0.5)
         await asyncio.gather(*dispatcher.stats.pending)
         return calls, dispatcher.stats
@@ -146,7 +145,7 @@ def test_dispatcher_runs_each_message_once_and_goes_async_when_slow():
     calls, stats = asyncio.run(scenario())
     assert calls == ["quick", "slow"]
     assert delivered == [("o1", ["慢", "第二条"])]
-    assert (stats.turns, stats.passive, stats.asynchronous, stats.duplicates) == (2, 1, 1, 1)
+    assert (stats.turns, stats.passive, stats.asynchronous) == (2, 1, 1)
 
 
 def test_dispatcher_apologises_when_the_turn_fails():
@@ -156,7 +155,7 @@ def test_dispatcher_apologises_when_the_turn_fails():
     async def nothing(*_):
         return None
 
-    assert asyncio.run(TurnDispatcher(nothing).dispatch("msg:9", "o", boom)) == ["抱歉，系统暂时繁忙，请稍后再试。"]
+    assert asyncio.run(TurnDispatcher(nothing).dispatch("o", boom)) == ["抱歉，系统暂时繁忙，请稍后再试。"]
 
 
 @pytest.fixture()
@@ -202,7 +201,7 @@ from sqlalchemy import create_engine  # noqa: E402
 
 from bot.identity import IDENTITY_METADATA_KEY, customer_from_user_event, issue_token  # noqa: E402
 from bot.settings import LimitSettings, load_channel_settings  # noqa: E402
-from connectors.agent_desk.hub import DeskHub  # noqa: E402
+from connectors.agent_desk.handoff import DeskHub  # noqa: E402
 from connectors.agent_desk.store import DeskStore  # noqa: E402
 from connectors.limits import ChannelLimits  # noqa: E402
 from connectors.wechat.binding import BIND_PURPOSE, BindingFlow  # noqa: E402
@@ -210,7 +209,7 @@ from connectors.wechat.channel import RATE_LIMITED_TEXT, WeChatInput  # noqa: E4
 from connectors.wechat.config import WeChatSecrets, refusal  # noqa: E402
 from connectors.wechat.ids import conversation_id, local_id, mask_openid  # noqa: E402
 from connectors.wechat.replay import ReplayGuard, Verdict  # noqa: E402
-from connectors.wechat.store import OTHER, SAME, Bindings, ConversationMap, OnceKeys  # noqa: E402
+from connectors.wechat.store import OTHER, SAME, Bindings, ConversationMap, OfferedChoices, OnceKeys  # noqa: E402
 from tests.fakes.wechat_client import WeChatPusher, event_xml, text_xml  # noqa: E402
 from tests.fakes.wechat_local import BOT_ANSWER, LocalChannel  # noqa: E402
 
@@ -276,6 +275,18 @@ def test_replay_guard_outlives_the_timestamp_window_and_a_restart(engine):
     after_restart = ReplayGuard(OnceKeys(engine, clock=lambda: now[0]), window_s=300, clock=lambda: now[0])
     assert after_restart.check("10000", "n1", "msg:1") is Verdict.RETRY
     assert after_restart.check("10000", "n1", "msg:3") is Verdict.REPLAY
+
+
+def test_offered_choices_answer_one_message_on_any_replica_and_lapse(engine):
+    now = [1000.0]
+    shown_by, answered_on = (OfferedChoices(engine, ttl_s=60, clock=lambda: now[0]) for _ in range(2))
+    shown_by.offer("wechat:c1", ["/pick{\"n\": 1}", "/pick{\"n\": 2}"])
+    assert answered_on.take("wechat:c1") == ["/pick{\"n\": 1}", "/pick{\"n\": 2}"]  # the other replica sees them
+    assert answered_on.take("wechat:c1") == []  # a list answers one message only
+    shown_by.offer("wechat:c1", ["a"])
+    shown_by.offer("wechat:c1", ["b", "c"])  # the newest list replaces the older one
+    now[0] += 61
+    assert answered_on.take("wechat:c1") == []  # lapsed
 
 
 def test_bindings_expire_list_and_revoke_per_customer(engine):

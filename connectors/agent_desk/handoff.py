@@ -1,7 +1,8 @@
-"""Routing between customers' channels and human agents, inside the Rasa server process.
+"""Handoffs: what passes between a customer's channel, the bot's tracker and the human agent.
 
-Channels register how to reach a customer (`register_channel`); the desk's HTTP and
-socket.io handlers call the hub. While a human has a conversation, Rasa keeps logging
+Channels register how to reach a customer (`register_channel`, a `CustomerChannel`); the desk's
+API and socket.io handlers call the hub. The hub holds no state of its own: handoffs, open CSAT
+questions and live conversations are in the connector database, so any replica can serve any step. While a human has a conversation, Rasa keeps logging
 the customer's messages but predicts nothing (ConversationPaused); every agent message is
 written to the tracker as a bot utterance with `metadata.agent` (the display name customers
 see) and `metadata.agent_id` (the login, shown only to agents), so the transcript is whole.
@@ -11,7 +12,6 @@ the channel recorded on the handoff.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import time
 from dataclasses import dataclass, field
@@ -22,20 +22,21 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed
 
 from bot.banking.masking import mask_text
+from connectors.agent_desk.csat import CSAT_QUESTION, CSAT_THANKS, CsatSurvey
+from connectors.agent_desk.live import LiveConversations
 from connectors.agent_desk.store import Agent, DeskStore, queue_of
 
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[str, Dict[str, Any]], Awaitable[None]]
 OutputFactory = Callable[[], Optional[OutputChannel]]
-CSAT_QUESTION = "本次人工服务已结束。请为本次服务打分：回复 1-5（5 分为非常满意）。"
-CSAT_THANKS = "感谢您的评价！如还有其他问题，请随时告诉我。"
-RECENT_MAX = 500
-RECENT_WINDOW_S = 30 * 60
 
 
 @dataclass
-class _Channel:
+class CustomerChannel:
+    """How the desk reaches a customer: `deliver` an agent's message or typing notice, or an `output`
+    channel for the bot's own reply when the conversation goes back to it."""
+
     deliver: Deliver
     output: OutputFactory
 
@@ -43,15 +44,19 @@ class _Channel:
 @dataclass
 class DeskHub:
     store: DeskStore
-    channels: Dict[str, _Channel] = field(default_factory=dict)
+    channels: Dict[str, CustomerChannel] = field(default_factory=dict)
     agent_push: Optional[Callable[[str, Any, Optional[str]], Awaitable[None]]] = None
     rasa_agent: Any = None
     assist_hook: Optional[Callable[[int, str], Awaitable[None]]] = None  # live suggestions for the agent
-    csat_pending: Dict[str, float] = field(default_factory=dict)
-    recent: "collections.OrderedDict[str, Dict[str, Any]]" = field(default_factory=collections.OrderedDict)
+    csat: Optional[CsatSurvey] = None
+    live: Optional[LiveConversations] = None
+
+    def __post_init__(self) -> None:
+        self.csat = self.csat or CsatSurvey(self.store)
+        self.live = self.live or LiveConversations(self.store.engine)
 
     def register_channel(self, name: str, deliver: Deliver, output: OutputFactory) -> None:
-        self.channels[name] = _Channel(deliver, output)
+        self.channels[name] = CustomerChannel(deliver, output)
 
     async def push(self, event: str, data: Any, room: Optional[str] = "agents") -> None:
         if self.agent_push:
@@ -60,17 +65,14 @@ class DeskHub:
     # --- customer side --------------------------------------------------------------------
     async def intercept(self, sender_id: str, text: str) -> Optional[str]:
         """A reply the desk gives instead of the bot (the CSAT answer), or None."""
-        if sender_id not in self.csat_pending or text.strip() not in {"1", "2", "3", "4", "5"}:
+        if not self.csat.answer(sender_id, text):
             return None
-        self.csat_pending.pop(sender_id, None)
-        if self.store.record_csat(sender_id, int(text.strip())):
-            await self.push("queue_changed", {})
-            return CSAT_THANKS
-        return None
+        await self.push("queue_changed", {})
+        return CSAT_THANKS
 
     async def customer_message(self, sender_id: str, text: str, channel: str) -> None:
         """Called by channels after every customer message: forward it if a human has the chat."""
-        self._remember(sender_id, channel, text)
+        self.live.seen(sender_id, channel, text)  # so a supervisor can see live bot chats and take one over
         handoff = self.store.open_handoff_of(sender_id)
         if not handoff:
             return
@@ -80,23 +82,12 @@ class DeskHub:
         if handoff["status"] == "active" and self.assist_hook is not None:
             asyncio.create_task(self.assist_hook(handoff["id"], text))
 
-    def _remember(self, sender_id: str, channel: str, text: str) -> None:
-        """Recent conversations, so a supervisor can see live bot chats and take one over."""
-        self.recent.pop(sender_id, None)
-        self.recent[sender_id] = {"sender_id": sender_id, "channel": channel, "at": time.time(),
-                                  "last_text": mask_text(text)[:80]}
-        while len(self.recent) > RECENT_MAX:
-            self.recent.popitem(last=False)
-
     def live_bot_conversations(self) -> List[Dict[str, Any]]:
-        cutoff = time.time() - RECENT_WINDOW_S
-        with_humans = self.store.open_senders()
-        return [dict(c) for c in reversed(self.recent.values())
-                if c["at"] >= cutoff and c["sender_id"] not in with_humans]
+        return self.live.recent(excluding=self.store.open_senders())
 
     async def take_over(self, sender_id: str, supervisor: Agent) -> Optional[Dict[str, Any]]:
         """A supervisor takes a conversation from the bot: it is paused and handed to them."""
-        known = self.recent.get(sender_id)
+        known = self.live.get(sender_id)
         if known is None:
             return None
         handoff = self.store.enqueue(sender_id, known["channel"], "supervisor", "high", None, {})
@@ -148,7 +139,7 @@ class DeskHub:
         sender_id = handoff["sender_id"]
         await self._append(sender_id, ConversationResumed())
         if csat:
-            self.csat_pending[sender_id] = time.time()
+            self.csat.ask(sender_id)
             await self.say(handoff, CSAT_QUESTION, notice=True)
         channel = self.channels.get(handoff["channel"])
         output = (channel.output() if channel else None) or CollectingOutputChannel()
@@ -193,15 +184,3 @@ def get_hub() -> DeskHub:
     if _HUB is None:
         _HUB = DeskHub(DeskStore())
     return _HUB
-
-
-async def watch_waiting(hub: DeskHub, max_wait_s: float, leave_message: Callable[[Dict[str, Any]], Awaitable[None]],
-                        interval_s: float = 5.0) -> None:
-    """No agent within max_wait_s → the waiting customer's request becomes a ticket."""
-    while True:
-        await asyncio.sleep(interval_s)
-        try:
-            for handoff in hub.store.expired_waiting(max_wait_s):
-                await leave_message(handoff)
-        except Exception:  # noqa: BLE001 - the watcher must survive a database hiccup
-            log.exception("waiting-queue watcher failed")
