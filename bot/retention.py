@@ -50,6 +50,7 @@ CHANNEL_TABLES = (
     (Table("wechat_once", _channels, Column("expires_at", Float)), "expires_at", "now"),
     (Table("token_uses", _channels, Column("expires_at", Float)), "expires_at", "now"),
     (Table("wechat_choices", _channels, Column("expires_at", Float)), "expires_at", "now"),
+    (Table("wechat_access_tokens", _channels, Column("expires_at", Float)), "expires_at", "now"),
     (Table("webchat_sessions", _channels, Column("created_at", Float)), "created_at", "tracker"),
     (Table("desk_live_conversations", _channels, Column("last_at", Float)), "last_at", "tracker"),
     (Table("desk_csat_requests", _channels, Column("asked_at", Float)), "asked_at", "tracker"),

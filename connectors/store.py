@@ -54,6 +54,14 @@ wechat_choices = Table(
     Column("expires_at", Float, nullable=False, index=True),
 )
 
+# The customer-service API's access_token, one per app id, shared by the replicas (see wechat/api.py).
+wechat_access_tokens = Table(
+    "wechat_access_tokens", metadata,
+    Column("app_id", String(64), primary_key=True),
+    Column("token", String(1024), nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
 webchat_sessions = Table(
     "webchat_sessions", metadata,
     Column("session_id", String(64), primary_key=True),

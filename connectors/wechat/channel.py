@@ -44,7 +44,7 @@ from connectors.wechat.messages import (
 )
 from connectors.wechat.replay import ReplayGuard, Verdict
 from connectors.wechat.replies import SUCCESS, encrypted_envelope, numbered_options, split_text, text_reply
-from connectors.wechat.store import Bindings, ConversationMap, OfferedChoices, OnceKeys
+from connectors.wechat.store import Bindings, ConversationMap, OfferedChoices, OnceKeys, SharedAccessToken
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,8 @@ class WeChatInput(InputChannel):
         self.replay = ReplayGuard(once, settings.wechat_max_clock_skew_s)
         self.binding = BindingFlow(self.bindings, self.conversations, once, settings.wechat_binding_ttl_days * 86400,
                                    settings.public_base_url, self._notify)
-        self.api = CustomerServiceClient(settings.wechat_api_base, secrets_.app_id, secrets_.app_secret)
+        self.api = CustomerServiceClient(settings.wechat_api_base, secrets_.app_id, secrets_.app_secret,
+                                         SharedAccessToken(secrets_.app_id, engine))
         self.dispatcher = TurnDispatcher(self._deliver_later, settings.wechat_passive_timeout_s)
         limit_settings = load_limit_settings()
         self.trust_forwarded = limit_settings.trust_forwarded_for

@@ -21,11 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from connectors.store import (
     default_engine,
     upsert,
+    wechat_access_tokens,
     wechat_account_bindings,
     wechat_choices,
     wechat_conversations,
     wechat_once,
 )
+from connectors.wechat.api import AccessToken
 
 Clock = Callable[[], float]
 CACHE_MAX = 20_000
@@ -123,6 +125,26 @@ class OnceKeys:
                     conn.execute(delete(wechat_once).where(wechat_once.c.key == hashed,
                                                            wechat_once.c.expires_at < now))
         return OTHER
+
+
+class SharedAccessToken:
+    """The app's access_token in SQL, so every replica sends with the same one (api.TokenCache)."""
+
+    def __init__(self, app_id: str, engine: Optional[Engine] = None) -> None:
+        self.app_id = app_id
+        self.engine = engine or default_engine()
+        _create(self.engine, wechat_access_tokens)
+
+    def current(self) -> Optional[AccessToken]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(wechat_access_tokens.c.token, wechat_access_tokens.c.expires_at)
+                               .where(wechat_access_tokens.c.app_id == self.app_id)).first()
+        return AccessToken(row.token, row.expires_at) if row else None
+
+    def store(self, token: AccessToken) -> None:
+        with self.engine.begin() as conn:
+            upsert(conn, wechat_access_tokens, {"app_id": self.app_id, "token": token.value,
+                                                "expires_at": token.expires_at}, ["app_id"])
 
 
 class OfferedChoices:

@@ -179,6 +179,25 @@ def test_client_caches_the_token_and_refreshes_it_when_rejected(fake_api):
     assert fake_api.tokens_issued == 2
 
 
+def test_replicas_share_one_access_token_instead_of_invalidating_each_others(fake_api, tmp_path):
+    from connectors.wechat.store import SharedAccessToken
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'tokens.db'}", future=True)
+    first, second = (CustomerServiceClient(fake_api.base_url, APP_ID, "s3cret", SharedAccessToken(APP_ID, engine))
+                     for _ in range(2))
+
+    async def scenario():
+        assert await first.send_text("o1", "一")
+        assert await second.send_text("o1", "二")  # the token the first replica fetched
+        fake_api._current_token = "rotated-by-wechat"
+        assert await second.send_text("o1", "三")  # rejected: the second replica fetches a new one …
+        assert await first.send_text("o1", "四")  # … which the first one uses without fetching again
+
+    asyncio.run(scenario())
+    assert fake_api.texts_to("o1") == ["一", "二", "三", "四"]
+    assert fake_api.tokens_issued == 2
+
+
 def test_client_drops_messages_when_the_service_window_is_closed(fake_api):
     client = CustomerServiceClient(fake_api.base_url, APP_ID, "s3cret")
     fake_api.fail_next = [45015]
