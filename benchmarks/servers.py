@@ -12,6 +12,13 @@ from typing import Iterator
 @contextlib.contextmanager
 def our_server(log_dir: Path) -> Iterator[str]:
     """Rasa + action server with a scratch tracker store and sandbox bank; yields the Rasa URL; always stopped."""
+    with our_servers(log_dir) as servers:
+        yield servers.rasa_url
+
+
+@contextlib.contextmanager
+def our_servers(log_dir: Path) -> Iterator["Servers"]:  # noqa: F821 - imported lazily (Rasa is slow to import)
+    """As our_server, yielding the started `bot.serve.Servers` (its processes, for memory sampling)."""
     from bot.serve import Servers
     from bot.settings import load_settings
     from bot.train import ensure_model
@@ -24,7 +31,7 @@ def our_server(log_dir: Path) -> Iterator[str]:
         servers = Servers(model=ensure_model(), settings=settings, log_dir=log_dir)
         try:  # not `with Servers(...)`: a failed start() would skip __exit__ and leave a server running
             servers.start()
-            yield servers.rasa_url
+            yield servers
         finally:
             servers.stop()
 

@@ -23,6 +23,7 @@ from bot.actions.forms import (
     english,
     money,
     reply,
+    request_key,
 )
 
 
@@ -131,7 +132,8 @@ class ActionSubmitRepay(TaskSubmit):
             dispatcher.utter_message(response="utter_repay_no_debit_card")
             return
         operation = backend().request_credit_card_repayment(
-            cid, tracker.get_slot("card_last4"), Decimal(tracker.get_slot("amount")), source.last4)
+            cid, tracker.get_slot("card_last4"), Decimal(tracker.get_slot("amount")), source.last4,
+            request_key=request_key(tracker))
         dispatcher.utter_message(response="utter_repay_submitted", operation_reference=operation.reference)
 
 
@@ -195,6 +197,6 @@ class ActionSubmitApplyCard(TaskSubmit):
         return "action_submit_apply_card"
 
     def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, cid: Optional[Text]) -> None:
-        operation = backend().apply_credit_card(cid, tracker.get_slot("card_product"))
+        operation = backend().apply_credit_card(cid, tracker.get_slot("card_product"), request_key=request_key(tracker))
         dispatcher.utter_message(response="utter_apply_card_submitted",
                                  operation_reference=operation.reference)

@@ -7,6 +7,7 @@ slot is checked when it is filled (also when the customer corrects it later,
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from abc import ABC, abstractmethod
 from decimal import Decimal
@@ -253,6 +254,19 @@ class TaskSubmit(Action, ABC):
 
     def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, cid: Optional[Text]) -> None:
         raise NotImplementedError
+
+
+def request_key(tracker: Tracker) -> Optional[Text]:
+    """Names the customer's confirming message for the bank, so that a resend of that message (same
+    client `metadata.message_id`, after a dropped connection or a store outage) finds the operation
+    its first copy created instead of creating a second. Without a client id, Rasa's own message id:
+    unique per request, so it never merges two different confirmations."""
+    latest = tracker.latest_message or {}
+    client_id = (latest.get("metadata") or {}).get("message_id")
+    turn = client_id if isinstance(client_id, str) and client_id else latest.get("message_id")
+    if not turn:
+        return None
+    return hashlib.sha256(f"{tracker.sender_id}\0{turn}".encode("utf-8")).hexdigest()
 
 
 def money(value: Any, en: bool = False) -> Text:

@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.common import backend, buttons, customer_id, english, inform_payload
 from bot.actions.forms import (ActionAskCard, ActionAskConfirm, TaskFormValidation, TaskSubmit, amount_text,
-                               money, reply)
+                               money, reply, request_key)
 
 
 def _payees(tracker: Tracker) -> list:
@@ -91,5 +91,5 @@ class ActionSubmitTransfer(TaskSubmit):
 
     def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, cid: Optional[Text]) -> None:
         operation = backend().request_transfer(cid, tracker.get_slot("card_last4"), tracker.get_slot("payee"),
-                                               Decimal(tracker.get_slot("amount")))
+                                               Decimal(tracker.get_slot("amount")), request_key=request_key(tracker))
         dispatcher.utter_message(response="utter_transfer_submitted", operation_reference=operation.reference)

@@ -60,7 +60,9 @@ class BankingBackend(abc.ABC):
     def report_card_loss(self, customer_id: str, card_last4: str) -> CardLossReceipt:
         """Marks the card lost (frozen at once); a second report returns the first receipt."""
 
-    # transfers and repayments (both end in a secure confirmation in the app)
+    # transfers, repayments and card applications (all end in a secure confirmation in the app).
+    # `request_key` names the customer's confirming message: a request with a key already used
+    # returns the operation that key created instead of creating a second one (a resent message).
     @abc.abstractmethod
     def transfer_limits(self, customer_id: str) -> TransferLimits: ...
 
@@ -69,20 +71,22 @@ class BankingBackend(abc.ABC):
 
     @abc.abstractmethod
     def request_transfer(self, customer_id: str, from_last4: str, payee_name: str, amount: Decimal,
-                         payee_account: Optional[str] = None) -> PendingOperation: ...
+                         payee_account: Optional[str] = None, request_key: Optional[str] = None
+                         ) -> PendingOperation: ...
 
     @abc.abstractmethod
     def credit_card_statement(self, customer_id: str, card_last4: Optional[str] = None) -> Statement: ...
 
     @abc.abstractmethod
     def request_credit_card_repayment(self, customer_id: str, card_last4: str, amount: Decimal,
-                                      from_last4: str) -> PendingOperation: ...
+                                      from_last4: str, request_key: Optional[str] = None) -> PendingOperation: ...
 
     @abc.abstractmethod
     def credit_card_products(self) -> list[str]: ...
 
     @abc.abstractmethod
-    def apply_credit_card(self, customer_id: Optional[str], product: str) -> PendingOperation: ...
+    def apply_credit_card(self, customer_id: Optional[str], product: str,
+                          request_key: Optional[str] = None) -> PendingOperation: ...
 
     # branches and appointments
     @abc.abstractmethod

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Callable, Iterator, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -93,6 +94,7 @@ class SandboxBank(BankingBackend):
         self._sessions = sessionmaker(self._engine, future=True, expire_on_commit=False)
         self._today = today
         Base.metadata.create_all(self._engine)
+        _add_request_keys(self._engine)
         self._seed_once()
 
     def _seed_once(self) -> None:
@@ -206,9 +208,12 @@ class SandboxBank(BankingBackend):
                                        .order_by(PayeeRow.id))]
 
     def request_transfer(self, customer_id: str, from_last4: str, payee_name: str, amount: Decimal,
-                         payee_account: Optional[str] = None) -> PendingOperation:
+                         payee_account: Optional[str] = None, request_key: Optional[str] = None
+                         ) -> PendingOperation:
         amount = valid_amount(amount)
         with self._tx() as s:
+            if (earlier := self._requested(s, customer_id, request_key)) is not None:
+                return earlier  # before the limit checks: the first copy already counts against them
             self._customer_row(s, customer_id)
             card = self._active_card(s, customer_id, from_last4)
             limits = self._limits(s, customer_id)
@@ -220,7 +225,7 @@ class SandboxBank(BankingBackend):
             if payee_name not in known and not payee_account:
                 raise errors.BankingError("unknown payee", "新收款人需要在示例银行App中填写收款账户后转账。")
             return self._pending(s, customer_id, "transfer", f"尾号{card.last4} 转账给 {payee_name} {amount} 元",
-                                 amount)
+                                 amount, request_key)
 
     def _active_card(self, s: Session, customer_id: str, last4: str) -> CardRow:
         card = self._card_row(s, customer_id, last4)
@@ -229,12 +234,24 @@ class SandboxBank(BankingBackend):
         return card
 
     @staticmethod
+    def _requested(s: Session, customer_id: Optional[str], request_key: Optional[str]) -> Optional[PendingOperation]:
+        """The operation an earlier copy of the same confirming message created, if any (the customer's own)."""
+        if not request_key:
+            return None
+        row = s.scalar(select(OperationRow).where(OperationRow.request_key == request_key))
+        if row is None or row.customer_id != customer_id:
+            return None
+        return PendingOperation(row.reference, row.kind, row.summary, row.created_at, row.status)
+
+    @staticmethod
     def _pending(s: Session, customer_id: Optional[str], kind: str, summary: str,
-                 amount: Optional[Decimal] = None) -> PendingOperation:
+                 amount: Optional[Decimal] = None, request_key: Optional[str] = None) -> PendingOperation:
         row = OperationRow(reference=_reference("OP"), customer_id=customer_id, kind=kind, summary=summary,
                            amount_cents=_cents(amount) if amount is not None else None,
-                           status="awaiting_secure_confirmation", created_at=dt.datetime.now())
+                           status="awaiting_secure_confirmation", created_at=dt.datetime.now(),
+                           request_key=request_key or None)
         s.add(row)
+        s.flush()  # a concurrent copy with the same key fails here (unique), not after we answered
         return PendingOperation(row.reference, kind, summary, row.created_at, row.status)
 
     def credit_card_statement(self, customer_id: str, card_last4: Optional[str] = None) -> Statement:
@@ -253,8 +270,11 @@ class SandboxBank(BankingBackend):
                              _yuan(row.minimum_due_cents), row.due_date, _yuan(row.paid_cents))
 
     def request_credit_card_repayment(self, customer_id: str, card_last4: str, amount: Decimal,
-                                      from_last4: str) -> PendingOperation:
+                                      from_last4: str, request_key: Optional[str] = None) -> PendingOperation:
         amount = valid_amount(amount)
+        with self._tx() as s:
+            if (earlier := self._requested(s, customer_id, request_key)) is not None:
+                return earlier
         statement = self.credit_card_statement(customer_id, card_last4)
         if amount > statement.total_due - statement.paid_amount:
             raise errors.InvalidAmount("over the amount due", "还款金额不能超过本期待还金额。")
@@ -263,16 +283,19 @@ class SandboxBank(BankingBackend):
             if _yuan(s.get(AccountRow, source.account_id).balance_cents) < amount:
                 raise errors.InsufficientFunds("balance")
             return self._pending(s, customer_id, "credit_card_repayment",
-                                 f"尾号{source.last4} 还款信用卡尾号{card_last4} {amount} 元", amount)
+                                 f"尾号{source.last4} 还款信用卡尾号{card_last4} {amount} 元", amount, request_key)
 
     def credit_card_products(self) -> list[str]:
         return list(CREDIT_CARD_PRODUCTS)
 
-    def apply_credit_card(self, customer_id: Optional[str], product: str) -> PendingOperation:
+    def apply_credit_card(self, customer_id: Optional[str], product: str,
+                          request_key: Optional[str] = None) -> PendingOperation:
         if product not in CREDIT_CARD_PRODUCTS:
             raise errors.BankingError(f"unknown product {product!r}", "暂不支持这个卡种，请从列表中选择。")
         with self._tx() as s:
-            return self._pending(s, customer_id, "credit_card_application", f"申请{product}")
+            if (earlier := self._requested(s, customer_id, request_key)) is not None:
+                return earlier
+            return self._pending(s, customer_id, "credit_card_application", f"申请{product}", None, request_key)
 
     # branches and appointments ---------------------------------------------------------------------
     def branches(self, city: Optional[str] = None, district: Optional[str] = None) -> list[Branch]:
@@ -369,6 +392,20 @@ class SandboxBank(BankingBackend):
             if customer_id:
                 query = query.where(TicketRow.customer_id == customer_id)
             return [_ticket(r) for r in s.scalars(query)]
+
+
+def _add_request_keys(engine: Engine) -> None:
+    """Databases made before request keys get the column and its unique index."""
+    if "request_key" in {c["name"] for c in inspect(engine).get_columns("operations")}:
+        return
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE operations ADD COLUMN request_key VARCHAR(64)"))
+            conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_operations_request_key "
+                              "ON operations (request_key)"))
+    except Exception:  # noqa: BLE001 - another process added it at the same moment
+        if "request_key" not in {c["name"] for c in inspect(engine).get_columns("operations")}:
+            raise
 
 
 def _customer(r: CustomerRow) -> Customer:

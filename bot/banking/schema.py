@@ -100,6 +100,7 @@ class OperationRow(Base):
     channel = Column(String(16), nullable=False, default="chat")
     status = Column(String(32), nullable=False)
     created_at = Column(DateTime, nullable=False)
+    request_key = Column(String(64), unique=True, index=True)  # the confirming message; see BankingBackend
 
 
 class BranchRow(Base):

@@ -105,3 +105,27 @@ def test_a_second_task_asked_with_the_first_is_offered_when_the_first_is_done():
     tracker.slots["pending_task"] = None
     messages, _ = _run(ActionSubmitComplaint(), tracker)
     assert all(m.get("response") != "utter_offer_check_balance" for m in messages)
+
+
+def test_a_resent_transfer_confirmation_submits_one_operation(bank, monkeypatch):
+    """The confirming message ran twice (its first answer was lost with the tracker store): the
+    customer is told the same reference and the bank holds one operation, not two."""
+    from bot.actions.transfer import ActionSubmitTransfer
+
+    monkeypatch.setattr("bot.actions.transfer.backend", lambda: bank)
+    slots = {"confirmed": True, "card_last4": "6688", "payee": "张三", "amount": "500"}
+
+    def confirming(message_id, client_id):
+        metadata = {**identity_metadata("C001", "rest", "rest:s1", message_id), "message_id": client_id}
+        latest = {"text": "确认", "intent": {"name": "affirm"}, "entities": [], "metadata": metadata,
+                  "message_id": message_id}
+        events = [{"event": "user", "text": "确认", "message_id": message_id, "metadata": metadata}]
+        return Tracker("rest:s1", slots, latest, events, False, None, {}, "action_listen")
+
+    references = []
+    for message_id in ("rasa-1", "rasa-2"):  # Rasa gives each copy its own id; the client's id is the same
+        messages, _ = _run(ActionSubmitTransfer(), confirming(message_id, "client-7"))
+        references.append(next(m["operation_reference"] for m in messages if m.get("operation_reference")))
+    assert references[0] == references[1]
+    messages, _ = _run(ActionSubmitTransfer(), confirming("rasa-3", "client-8"))  # a new confirmation
+    assert next(m["operation_reference"] for m in messages if m.get("operation_reference")) != references[0]

@@ -125,3 +125,42 @@ def test_tickets_and_wechat_binding(bank):
     assert bank.customer_by_wechat("openid-1").id == "C002"
     bank.bind_wechat("openid-1", "C003")
     assert bank.customer_by_wechat("openid-1").id == "C003" and bank.customer("C002").wechat_openid is None
+
+
+def test_a_resent_confirmation_finds_its_operation_instead_of_creating_a_second(bank):
+    first = bank.request_transfer("C001", "6688", "张三", Decimal("40000"), request_key="k" * 64)
+    # the resend: the first copy's 40 000 already counts, so a new request would break the 50 000 limit
+    again = bank.request_transfer("C001", "6688", "张三", Decimal("40000"), request_key="k" * 64)
+    assert again.reference == first.reference
+    assert bank.transfer_limits("C001").used_today == Decimal("40000")
+    other = bank.request_transfer("C001", "6688", "张三", Decimal("10"), request_key="m" * 64)
+    assert other.reference != first.reference  # another confirmation is another operation
+    assert bank.apply_credit_card("C001", bank.credit_card_products()[0], request_key="c" * 64).reference == \
+        bank.apply_credit_card("C001", bank.credit_card_products()[0], request_key="c" * 64).reference
+    statement = bank.credit_card_statement("C001", "1024")
+    repay = [bank.request_credit_card_repayment("C001", "1024", statement.minimum_due, "6688", request_key="r" * 64)
+             for _ in range(2)]
+    assert repay[0].reference == repay[1].reference
+
+
+def test_a_request_key_is_never_another_customers_operation(bank):
+    from sqlalchemy.exc import IntegrityError
+
+    bank.request_transfer("C001", "6688", "张三", Decimal("10"), request_key="k" * 64)
+    with pytest.raises(IntegrityError):  # refused, never C001's operation handed to C002
+        bank.apply_credit_card("C002", bank.credit_card_products()[0], request_key="k" * 64)
+
+
+def test_banks_made_before_request_keys_are_upgraded(tmp_path):
+    from sqlalchemy import create_engine, inspect, text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    SandboxBank(url, today=lambda: TODAY)
+    engine = create_engine(url, future=True)
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_operations_request_key"))
+        conn.execute(text("ALTER TABLE operations DROP COLUMN request_key"))
+    assert "request_key" not in {c["name"] for c in inspect(engine).get_columns("operations")}
+    upgraded = SandboxBank(url, today=lambda: TODAY)
+    first = upgraded.request_transfer("C001", "6688", "张三", Decimal("10"), request_key="k" * 64)
+    assert upgraded.request_transfer("C001", "6688", "张三", Decimal("10"), request_key="k" * 64) == first
