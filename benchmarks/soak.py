@@ -1,8 +1,9 @@
 """Soak: many web chat sockets held open for minutes, each customer talking now and then.
 
 Why: the load benchmark measures short bursts over REST; a web chat customer keeps a socket open
-for the whole visit. This holds --sockets socket.io connections (the rasa-webchat protocol, over
-websocket) for --minutes. Each customer sends a message every --every-s seconds on average (seeded
+for the whole visit. This holds --sockets socket.io connections (the rasa-webchat protocol) for
+--minutes. Transport: long-polling, each socket keeping a request open at all times. (Not
+websocket: python-engineio's asyncio websocket client needs aiohttp >= 3.10, and Rasa 3.6 pins 3.9.) Each customer sends a message every --every-s seconds on average (seeded
 jitter) and waits for the first answer. Counted as errors: a connection that fails or drops, a
 `webchat_error`, or no answer within 60 s. The server's resident memory (Rasa and the action
 server, from /proc) is sampled every 10 s; growth is the last minute's median over the median of
@@ -61,7 +62,7 @@ async def customer(index: int, url: str, started: float, stop_at: float, every_s
     client.on("session_confirm", lambda data: sessions.put_nowait(data))
     client.on("webchat_error", lambda data: soak.errors.__setitem__("webchat_error", soak.errors["webchat_error"] + 1))
     try:
-        await client.connect(url, socketio_path="/socket.io", transports=["websocket"], wait_timeout=30)
+        await client.connect(url, socketio_path="/socket.io", transports=["polling"], wait_timeout=30)
         await client.emit("session_request", {"session_id": None})
         session_id = await asyncio.wait_for(sessions.get(), 30)
     except Exception as exc:  # noqa: BLE001 - a failed connection is what this counts

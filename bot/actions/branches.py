@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions.common import (backend, buttons, english, entity, inform_payload, offer_pending, reset_task, today,
                                 turn_command)
 from bot.actions.forms import (ActionAskConfirm, TaskFormValidation, TaskSubmit, capitalised, city_name,
-                               date_text, money, reply, service_name)
+                               date_text, money, reply, request_key, service_name)
 
 CITIES = ("北京", "上海", "广州", "深圳", "杭州")
 SERVICES = ("大额取现", "开户", "外币兑换", "理财咨询", "贷款面谈", "其他业务")
@@ -303,7 +303,8 @@ class ActionSubmitAppointment(TaskSubmit):
         amount = tracker.get_slot("amount")
         booking = backend().book_appointment(
             cid, tracker.get_slot("branch_id"), dt.date.fromisoformat(tracker.get_slot("appointment_date")),
-            tracker.get_slot("time_slot"), tracker.get_slot("service"), Decimal(amount) if amount else None)
+            tracker.get_slot("time_slot"), tracker.get_slot("service"), Decimal(amount) if amount else None,
+            request_key=request_key(tracker))
         branch = backend().branch(booking.branch_id)
         en = english(tracker)
         dispatcher.utter_message(response="utter_appointment_booked", operation_reference=booking.reference,

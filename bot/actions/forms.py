@@ -256,17 +256,18 @@ class TaskSubmit(Action, ABC):
         raise NotImplementedError
 
 
-def request_key(tracker: Tracker) -> Optional[Text]:
+def request_key(tracker: Tracker, purpose: Text = "") -> Optional[Text]:
     """Names the customer's confirming message for the bank, so that a resend of that message (same
     client `metadata.message_id`, after a dropped connection or a store outage) finds the operation
     its first copy created instead of creating a second. Without a client id, Rasa's own message id:
-    unique per request, so it never merges two different confirmations."""
+    unique per request, so it never merges two different confirmations. `purpose` keeps apart two
+    things one message may create (a ticket of each kind)."""
     latest = tracker.latest_message or {}
     client_id = (latest.get("metadata") or {}).get("message_id")
     turn = client_id if isinstance(client_id, str) and client_id else latest.get("message_id")
     if not turn:
         return None
-    return hashlib.sha256(f"{tracker.sender_id}\0{turn}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{tracker.sender_id}\0{turn}\0{purpose}".encode("utf-8")).hexdigest()
 
 
 def money(value: Any, en: bool = False) -> Text:

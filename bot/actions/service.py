@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions.common import (backend, buttons, call_bank, customer_id, english, offer_pending, reset_task,
                                 turn_command)
 from bot.actions.desk import handoff_reason, request_handoff
-from bot.actions.forms import card_label, eligible_cards
+from bot.actions.forms import card_label, eligible_cards, request_key
 
 log = logging.getLogger(__name__)
 MIN_COMPLAINT_CHARS = 8
@@ -45,7 +45,8 @@ def open_ticket(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text, 
     from bot.banking.masking import mask_text
 
     try:
-        return backend().create_ticket(kind, mask_text(summary)[:1000], customer_id(tracker), priority)
+        return backend().create_ticket(kind, mask_text(summary)[:1000], customer_id(tracker), priority,
+                                       request_key=request_key(tracker, purpose=kind))
     except Exception:
         log.exception("could not create a %s ticket", kind)
         dispatcher.utter_message(response="utter_backend_unavailable")

@@ -61,8 +61,9 @@ class BankingBackend(abc.ABC):
         """Marks the card lost (frozen at once); a second report returns the first receipt."""
 
     # transfers, repayments and card applications (all end in a secure confirmation in the app).
-    # `request_key` names the customer's confirming message: a request with a key already used
-    # returns the operation that key created instead of creating a second one (a resent message).
+    # `request_key` (here, for appointments and for tickets) names the customer's message that asked:
+    # a request with a key already used returns what that key created instead of creating a second
+    # one (the same message, resent).
     @abc.abstractmethod
     def transfer_limits(self, customer_id: str) -> TransferLimits: ...
 
@@ -100,7 +101,8 @@ class BankingBackend(abc.ABC):
 
     @abc.abstractmethod
     def book_appointment(self, customer_id: Optional[str], branch_id: str, day: dt.date, slot: str,
-                         service: str, amount: Optional[Decimal] = None) -> Appointment: ...
+                         service: str, amount: Optional[Decimal] = None,
+                         request_key: Optional[str] = None) -> Appointment: ...
 
     # public information
     @abc.abstractmethod
@@ -115,7 +117,7 @@ class BankingBackend(abc.ABC):
     # service tickets
     @abc.abstractmethod
     def create_ticket(self, kind: str, summary: str, customer_id: Optional[str] = None,
-                      priority: str = "normal") -> Ticket: ...
+                      priority: str = "normal", request_key: Optional[str] = None) -> Ticket: ...
 
     @abc.abstractmethod
     def tickets(self, customer_id: Optional[str] = None) -> list[Ticket]: ...

@@ -11,7 +11,7 @@ import json
 import secrets
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Engine
@@ -236,12 +236,8 @@ class SandboxBank(BankingBackend):
     @staticmethod
     def _requested(s: Session, customer_id: Optional[str], request_key: Optional[str]) -> Optional[PendingOperation]:
         """The operation an earlier copy of the same confirming message created, if any (the customer's own)."""
-        if not request_key:
-            return None
-        row = s.scalar(select(OperationRow).where(OperationRow.request_key == request_key))
-        if row is None or row.customer_id != customer_id:
-            return None
-        return PendingOperation(row.reference, row.kind, row.summary, row.created_at, row.status)
+        row = _earlier(s, OperationRow, customer_id, request_key)
+        return PendingOperation(row.reference, row.kind, row.summary, row.created_at, row.status) if row else None
 
     @staticmethod
     def _pending(s: Session, customer_id: Optional[str], kind: str, summary: str,
@@ -313,7 +309,12 @@ class SandboxBank(BankingBackend):
             return _branch(row) if row else None
 
     def book_appointment(self, customer_id: Optional[str], branch_id: str, day: dt.date, slot: str,
-                         service: str, amount: Optional[Decimal] = None) -> Appointment:
+                         service: str, amount: Optional[Decimal] = None,
+                         request_key: Optional[str] = None) -> Appointment:
+        with self._tx() as s:
+            if (row := _earlier(s, AppointmentRow, customer_id, request_key)) is not None:
+                return Appointment(row.reference, row.branch_id, row.day, row.slot, row.service,
+                                   _yuan(row.amount_cents) if row.amount_cents is not None else None)
         branch = self.branch(branch_id)
         if branch is None:
             raise errors.UnknownBranch(branch_id)
@@ -335,7 +336,7 @@ class SandboxBank(BankingBackend):
         with self._tx() as s:
             row = AppointmentRow(reference=_reference("YY"), customer_id=customer_id, branch_id=branch.id, day=day,
                                  slot=slot, service=service, amount_cents=_cents(amount) if amount else None,
-                                 created_at=dt.datetime.now())
+                                 created_at=dt.datetime.now(), request_key=request_key or None)
             s.add(row)
             return Appointment(row.reference, branch.id, day, slot, service, amount)
 
@@ -369,12 +370,14 @@ class SandboxBank(BankingBackend):
 
     # tickets ---------------------------------------------------------------------------------------
     def create_ticket(self, kind: str, summary: str, customer_id: Optional[str] = None,
-                      priority: str = "normal") -> Ticket:
+                      priority: str = "normal", request_key: Optional[str] = None) -> Ticket:
         if priority not in ("normal", "urgent"):
             raise ValueError(f"priority must be normal or urgent, not {priority!r}")
         with self._tx() as s:
+            if (earlier := _earlier(s, TicketRow, customer_id, request_key)) is not None:
+                return _ticket(earlier)
             row = TicketRow(reference=_reference("GD"), kind=kind, customer_id=customer_id, summary=summary,
-                            priority=priority, created_at=dt.datetime.now())
+                            priority=priority, created_at=dt.datetime.now(), request_key=request_key or None)
             s.add(row)
             return _ticket(row)
 
@@ -394,18 +397,29 @@ class SandboxBank(BankingBackend):
             return [_ticket(r) for r in s.scalars(query)]
 
 
+KEYED_TABLES = ("operations", "appointments", "tickets")
+
+
+def _earlier(s: Session, row_class: type, customer_id: Optional[str], request_key: Optional[str]) -> Any:
+    """The row an earlier request with this key created, if it is this customer's."""
+    if not request_key:
+        return None
+    row = s.scalar(select(row_class).where(row_class.request_key == request_key))
+    return row if row is not None and row.customer_id == customer_id else None
+
+
 def _add_request_keys(engine: Engine) -> None:
     """Databases made before request keys get the column and its unique index."""
-    if "request_key" in {c["name"] for c in inspect(engine).get_columns("operations")}:
-        return
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE operations ADD COLUMN request_key VARCHAR(64)"))
-            conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_operations_request_key "
-                              "ON operations (request_key)"))
-    except Exception:  # noqa: BLE001 - another process added it at the same moment
-        if "request_key" not in {c["name"] for c in inspect(engine).get_columns("operations")}:
-            raise
+    for table in KEYED_TABLES:
+        if "request_key" in {c["name"] for c in inspect(engine).get_columns(table)}:
+            continue
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN request_key VARCHAR(64)"))
+                conn.execute(text(f"CREATE UNIQUE INDEX IF NOT EXISTS ix_{table}_request_key ON {table} (request_key)"))
+        except Exception:  # noqa: BLE001 - another process added it at the same moment
+            if "request_key" not in {c["name"] for c in inspect(engine).get_columns(table)}:
+                raise
 
 
 def _customer(r: CustomerRow) -> Customer:

@@ -126,6 +126,7 @@ class AppointmentRow(Base):
     service = Column(String(32), nullable=False)
     amount_cents = Column(BigInteger)
     created_at = Column(DateTime, nullable=False)
+    request_key = Column(String(64), unique=True, index=True)  # the confirming message; see BankingBackend
 
 
 class RateRow(Base):
@@ -167,3 +168,4 @@ class TicketRow(Base):
     summary = Column(Text, nullable=False)
     priority = Column(String(8), nullable=False)
     created_at = Column(DateTime, nullable=False)
+    request_key = Column(String(64), unique=True, index=True)  # the message that asked; see BankingBackend

@@ -141,6 +141,14 @@ def test_a_resent_confirmation_finds_its_operation_instead_of_creating_a_second(
     repay = [bank.request_credit_card_repayment("C001", "1024", statement.minimum_due, "6688", request_key="r" * 64)
              for _ in range(2)]
     assert repay[0].reference == repay[1].reference
+    branch = bank.branches("上海")[0]
+    day = next(TODAY + dt.timedelta(days=d) for d in range(1, 8) if bank.is_open(branch, TODAY + dt.timedelta(days=d)))
+    opens = branch.weekday_hours[day.weekday()][0]
+    slot = f"{opens.strftime('%H:%M')}-{(dt.datetime.combine(day, opens) + dt.timedelta(hours=1)).strftime('%H:%M')}"
+    bookings = [bank.book_appointment("C001", branch.id, day, slot, "开户", request_key="a" * 64) for _ in range(2)]
+    assert bookings[0] == bookings[1]
+    tickets = [bank.create_ticket("complaint", "多扣了手续费", "C001", request_key="t" * 64) for _ in range(2)]
+    assert tickets[0].reference == tickets[1].reference and len(bank.tickets("C001")) == 1
 
 
 def test_a_request_key_is_never_another_customers_operation(bank):
@@ -158,8 +166,9 @@ def test_banks_made_before_request_keys_are_upgraded(tmp_path):
     SandboxBank(url, today=lambda: TODAY)
     engine = create_engine(url, future=True)
     with engine.begin() as conn:
-        conn.execute(text("DROP INDEX ix_operations_request_key"))
-        conn.execute(text("ALTER TABLE operations DROP COLUMN request_key"))
+        for table in ("operations", "appointments", "tickets"):
+            conn.execute(text(f"DROP INDEX ix_{table}_request_key"))
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN request_key"))
     assert "request_key" not in {c["name"] for c in inspect(engine).get_columns("operations")}
     upgraded = SandboxBank(url, today=lambda: TODAY)
     first = upgraded.request_transfer("C001", "6688", "张三", Decimal("10"), request_key="k" * 64)
