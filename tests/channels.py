@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -58,3 +59,11 @@ def stored_bytes(db: Path) -> bytes:
     """A SQLite database's bytes with its write-ahead log: pooled connections keep the log open, so
     recent writes are there until a checkpoint moves them into the file."""
     return b"".join(p.read_bytes() for p in (db, db.with_name(db.name + "-wal")) if p.exists())
+
+
+def wait_until(predicate, timeout_s: float = 30.0) -> bool:
+    """Polls `predicate` until it holds or time runs out; its last value says which."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not predicate():
+        time.sleep(0.1)
+    return bool(predicate())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+from dataclasses import dataclass
 from typing import Any, Dict
 
 from sanic.request import Request
@@ -21,14 +22,13 @@ from connectors.limits import client_address
 MAX_CREDENTIAL_CHARS = 256
 
 
+@dataclass
 class DeskAuth:
-    def __init__(self, store: DeskStore, settings: DeskSettings, service_token: str, trust_forwarded: bool,
-                 throttle: LoginThrottle) -> None:
-        self.store = store
-        self.settings = settings
-        self.service_token = service_token
-        self.trust_forwarded = trust_forwarded
-        self.throttle = throttle
+    store: DeskStore
+    settings: DeskSettings
+    service_token: str
+    trust_forwarded: bool
+    throttle: LoginThrottle
 
     def agent(self, request: Request) -> Agent:
         agent = self.store.agent_for(bearer(request))

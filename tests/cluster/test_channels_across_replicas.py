@@ -21,7 +21,7 @@ from connectors.agent_desk.csat import CSAT_QUESTION, CSAT_THANKS
 from connectors.agent_desk.store import DeskStore
 from connectors.wechat.crypto import MessageCrypto
 from connectors.wechat.ids import conversation_id
-from tests.channels import AGENT_PASSWORD, WECHAT
+from tests.channels import AGENT_PASSWORD, WECHAT, wait_until
 from tests.fakes.wechat_client import WeChatPusher, text_xml
 
 pytestmark = pytest.mark.slow
@@ -38,13 +38,6 @@ def _events(cluster, conversation: str) -> list[dict]:
     return response.json()["events"]
 
 
-def _wait(predicate, timeout_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and not predicate():
-        time.sleep(0.1)
-    return bool(predicate())
-
-
 def test_wechat_retries_landing_on_both_replicas_run_one_turn(cluster):
     """The original push and WeChat's three retries of it, at once, two on each replica."""
     crypto = MessageCrypto(WECHAT["token"], WECHAT["aes_key"], WECHAT["app_id"])
@@ -58,7 +51,7 @@ def test_wechat_retries_landing_on_both_replicas_run_one_turn(cluster):
     passive = [pushers[0].reply_text(r) for r in replies if r.text != "success"]
     assert len(passive) <= 1, "more than one copy answered"
     conversation = conversation_id(WECHAT["app_id"], openid)
-    assert _wait(lambda: any(e["event"] == "bot" for e in _events(cluster, conversation)))
+    assert wait_until(lambda: any(e["event"] == "bot" for e in _events(cluster, conversation)))
     events = _events(cluster, conversation)
     assert [e["text"] for e in events if e["event"] == "user"] == ["开户需要带什么材料"]
     time.sleep(2)  # anything sent through the customer-service API has arrived by now
@@ -79,7 +72,7 @@ class WebchatCustomer:
         self.client.on("session_history", self.history.append)
         self.client.connect(url, socketio_path="/socket.io", transports=["polling"], wait_timeout=10)
         self.client.emit("session_request", {"session_id": session_id})
-        assert _wait(lambda: self.sessions and self.history), "no session_confirm / session_history"
+        assert wait_until(lambda: self.sessions and self.history), "no session_confirm / session_history"
 
     @property
     def session_id(self) -> str:
@@ -98,7 +91,7 @@ class WebchatCustomer:
 def test_a_web_chat_customer_reconnecting_to_another_replica_gets_the_history(cluster):
     first = WebchatCustomer(_replica(cluster, 1))
     first.say("信用卡年费怎么收")
-    assert _wait(lambda: first.heard)
+    assert wait_until(lambda: first.heard)
     answer = first.texts()[0]
     first.close()
     again = WebchatCustomer(_replica(cluster, 2), first.session_id)
@@ -148,29 +141,29 @@ def test_the_agent_desk_works_whichever_replica_serves_each_step(cluster):
     customer = WebchatCustomer(_replica(cluster, 2))
     try:
         customer.say("我要找人工客服")
-        assert _wait(lambda: console.seen("queue_changed")), "the queue change on replica 2 never reached replica 1"
+        assert wait_until(lambda: console.seen("queue_changed")), "the queue change on replica 2 never reached replica 1"
         waiting = console.call(2, "/agent/api/queue").json()["waiting"]
         handoff = next(h for h in waiting if h["channel"] == "webchat")
         assert console.call(2, f"/agent/api/handoffs/{handoff['id']}/accept", {}).status_code == 200
-        assert _wait(lambda: any("客服集群" in t for t in customer.texts()))
+        assert wait_until(lambda: any("客服集群" in t for t in customer.texts()))
 
         console.call(1, f"/agent/api/handoffs/{handoff['id']}/messages", {"text": "您好，请问要办理什么业务？"})
-        assert _wait(lambda: "您好，请问要办理什么业务？" in customer.texts()), "replica 1's message never reached replica 2"
+        assert wait_until(lambda: "您好，请问要办理什么业务？" in customer.texts()), "replica 1's message never reached replica 2"
         customer.say("我想改一下预留手机号")
-        assert _wait(lambda: any(d.get("text") == "我想改一下预留手机号" for d in console.seen("customer_message")))
+        assert wait_until(lambda: any(d.get("text") == "我想改一下预留手机号" for d in console.seen("customer_message")))
 
         closed = console.call(1, f"/agent/api/handoffs/{handoff['id']}/close", {"disposition": "resolved"})
         assert closed.status_code == 200, closed.text
-        assert _wait(lambda: CSAT_QUESTION in customer.texts())
+        assert wait_until(lambda: CSAT_QUESTION in customer.texts())
         customer.close()
         customer = WebchatCustomer(_replica(cluster, 1), customer.session_id)  # answers from the other replica
         customer.say("5")
-        assert _wait(lambda: CSAT_THANKS in customer.texts())
+        assert wait_until(lambda: CSAT_THANKS in customer.texts())
         assert store.get(handoff["id"])["csat"] == 5
 
         assert console.call(2, "/agent/api/logout", {}).status_code == 200
-        assert _wait(lambda: console.seen("session_ended")), "the logout on replica 2 left replica 1's feed open"
-        assert _wait(lambda: not console.client.connected)
+        assert wait_until(lambda: console.seen("session_ended")), "the logout on replica 2 left replica 1's feed open"
+        assert wait_until(lambda: not console.client.connected)
     finally:
         customer.close()
         console.client.disconnect()

@@ -14,6 +14,7 @@ import requests
 
 from bot.cluster.services import Postgres, Redis
 from bot.settings import load_settings
+from tests.channels import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -113,25 +114,18 @@ def test_a_web_chat_customer_hears_a_turn_run_on_another_replica(cluster):
                    transports=["polling"], wait_timeout=10)
     try:
         client.emit("session_request", {"session_id": None})
-        _wait(lambda: sessions)
+        wait_until(lambda: sessions)
         client.emit("user_uttered", {"message": "你好", "session_id": sessions[-1]})
-        _wait(lambda: heard)
+        wait_until(lambda: heard)
         before = len(heard)
         response = requests.post(
             f"http://127.0.0.1:{cluster.layout.rasa_port(2)}/conversations/webchat:{sessions[-1]}/trigger_intent",
             params={"token": load_settings().rasa_api_token, "output_channel": "latest"},
             json={"name": "greet"}, timeout=60)
         assert response.status_code == 200, response.text
-        assert _wait(lambda: len(heard) > before), "the answer of replica 2 never reached the socket on replica 1"
+        assert wait_until(lambda: len(heard) > before), "the answer of replica 2 never reached the socket on replica 1"
     finally:
         client.disconnect()
-
-
-def _wait(predicate, timeout_s: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and not predicate():
-        time.sleep(0.1)
-    return bool(predicate())
 
 
 # Last: it leaves one replica.
