@@ -6,7 +6,10 @@ import dataclasses
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:  # Rasa is slow to import: only the functions below import it, when they run
+    from bot.serve import Servers
 
 
 @contextlib.contextmanager
@@ -17,7 +20,7 @@ def our_server(log_dir: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def our_servers(log_dir: Path) -> Iterator["Servers"]:  # noqa: F821 - imported lazily (Rasa is slow to import)
+def our_servers(log_dir: Path) -> Iterator["Servers"]:
     """As our_server, yielding the started `bot.serve.Servers` (its processes, for memory sampling)."""
     from bot.serve import Servers
     from bot.settings import load_settings
