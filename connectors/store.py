@@ -82,6 +82,23 @@ def default_engine() -> Engine:
     return engine_for(load_channel_settings().connector_db_url)
 
 
+PURGE_EVERY_S = 60.0
+
+
+class PurgeSchedule:
+    """When to delete expired rows: at most once per period, not on every message (a write each time)."""
+
+    def __init__(self, every_s: float = PURGE_EVERY_S) -> None:
+        self.every_s = every_s
+        self._next = 0.0
+
+    def due(self, now: float) -> bool:
+        if now < self._next:
+            return False
+        self._next = now + self.every_s
+        return True
+
+
 def upsert(conn: Connection, table: Table, values: Dict[str, Any], keys: Sequence[str]) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE: one atomic statement on SQLite and PostgreSQL alike."""
     dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(conn.dialect.name)

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.identity import VerifiedCustomer
-from connectors.store import default_engine, metadata
+from connectors.store import PURGE_EVERY_S, PurgeSchedule, default_engine, metadata
 
 token_uses = Table(
     "token_uses", metadata,
@@ -24,21 +24,17 @@ token_uses = Table(
 )
 
 
-PURGE_EVERY_S = 60.0
-
 
 class TokenUses:
     def __init__(self, engine: Optional[Engine] = None, purge_every_s: float = PURGE_EVERY_S) -> None:
         self.engine = engine or default_engine()
         token_uses.create(self.engine, checkfirst=True)
-        self.purge_every_s = purge_every_s
-        self._next_purge = 0.0
+        self.purges = PurgeSchedule(purge_every_s)
 
     def _purge_expired(self) -> None:
         """At most once a minute: a DELETE per message was a write transaction on every turn."""
         now = time.time()
-        if now >= self._next_purge:
-            self._next_purge = now + self.purge_every_s
+        if self.purges.due(now):
             with self.engine.begin() as conn:
                 conn.execute(delete(token_uses).where(token_uses.c.expires_at < now))
 

@@ -2,8 +2,9 @@
 
 Channels register how to reach a customer (`register_channel`, a `CustomerChannel`); the desk's
 API and socket.io handlers call the hub. The hub holds no state of its own: handoffs, open CSAT
-questions and live conversations are in the connector database, so any replica can serve any step. While a human has a conversation, Rasa keeps logging
-the customer's messages but predicts nothing (ConversationPaused); every agent message is
+questions and live conversations are in the connector database, so any replica can serve any step.
+
+While a human has a conversation, Rasa keeps logging the customer's messages but predicts nothing (ConversationPaused); every agent message is
 written to the tracker as a bot utterance with `metadata.agent` (the display name customers
 see) and `metadata.agent_id` (the login, shown only to agents), so the transcript is whole.
 The conversation id is opaque here ("rest:…", "webchat:…", "wechat:…"): deliveries go through

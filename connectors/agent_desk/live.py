@@ -13,11 +13,10 @@ from sqlalchemy import Column, Float, String, Table, delete, select
 from sqlalchemy.engine import Engine
 
 from bot.banking.masking import mask_text
-from connectors.store import metadata, upsert
+from connectors.store import PurgeSchedule, metadata, upsert
 
 WINDOW_S = 30 * 60
 LIST_MAX = 500
-PURGE_EVERY_S = 60.0
 PREVIEW_CHARS = 80
 
 live_conversations = Table(
@@ -35,15 +34,14 @@ class LiveConversations:
         live_conversations.create(self.engine, checkfirst=True)
         self.window_s = window_s
         self.clock = clock
-        self._next_purge = 0.0
+        self.purges = PurgeSchedule()
 
     def seen(self, sender_id: str, channel: str, text: str) -> None:
         now = self.clock()
         with self.engine.begin() as conn:
             upsert(conn, live_conversations, {"sender_id": sender_id, "channel": channel, "last_at": now,
                                               "last_text": mask_text(text)[:PREVIEW_CHARS]}, ["sender_id"])
-            if now >= self._next_purge:
-                self._next_purge = now + PURGE_EVERY_S
+            if self.purges.due(now):
                 conn.execute(delete(live_conversations).where(live_conversations.c.last_at < now - self.window_s))
 
     def get(self, sender_id: str) -> Optional[Dict[str, Any]]:

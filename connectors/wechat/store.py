@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from connectors.store import (
+    PurgeSchedule,
     default_engine,
     upsert,
     wechat_access_tokens,
@@ -32,7 +33,6 @@ from connectors.wechat.api import AccessToken
 Clock = Callable[[], float]
 CACHE_MAX = 20_000
 CHOICES_TTL_S = 30 * 60
-PURGE_EVERY_S = 60.0
 SAME, OTHER = "same", "other"
 
 
@@ -85,16 +85,15 @@ class OnceKeys:
         self.engine = engine or default_engine()
         self.clock = clock
         _create(self.engine, wechat_once)
-        self._next_purge = 0.0
+        self.purges = PurgeSchedule()
 
     @staticmethod
     def _hash(text: str) -> str:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:64]
 
     def _purge(self, now: float) -> None:
-        if now < self._next_purge:
+        if not self.purges.due(now):
             return
-        self._next_purge = now + PURGE_EVERY_S
         with self.engine.begin() as conn:
             conn.execute(delete(wechat_once).where(wechat_once.c.expires_at < now))
 
@@ -159,15 +158,14 @@ class OfferedChoices:
         self.ttl_s = ttl_s
         self.clock = clock
         _create(self.engine, wechat_choices)
-        self._next_purge = 0.0
+        self.purges = PurgeSchedule()
 
     def offer(self, conversation_id: str, payloads: List[str]) -> None:
         now = self.clock()
         with self.engine.begin() as conn:
             upsert(conn, wechat_choices, {"conversation_id": conversation_id, "expires_at": now + self.ttl_s,
                                           "choices": json.dumps(payloads, ensure_ascii=False)}, ["conversation_id"])
-            if now >= self._next_purge:
-                self._next_purge = now + PURGE_EVERY_S
+            if self.purges.due(now):
                 conn.execute(delete(wechat_choices).where(wechat_choices.c.expires_at < now))
 
     def take(self, conversation_id: str) -> List[str]:
