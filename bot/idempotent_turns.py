@@ -25,6 +25,7 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.identity import customer_from_user_event
+from bot.session_rollover import recent_tracker_events
 
 CLIENT_MESSAGE_ID = "message_id"  # metadata key the REST and web chat clients send
 VALID_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -49,7 +50,7 @@ def earlier_turn(tracker: Optional[DialogueStateTracker], message_id: Text
     if tracker is None:
         return None
     found: Optional[Tuple[UserUttered, List[BotUttered]]] = None
-    for event in tracker.events:
+    for event in recent_tracker_events(tracker.events):
         if isinstance(event, UserUttered):
             if found is not None:
                 break

@@ -62,6 +62,7 @@ class Settings:
     secrets_dir: Path
     bank_db_url: str
     action_host: str = "127.0.0.1"
+    session_rollover_turns: int = 20  # 0: never roll a long conversation into a new session
 
     @property
     def kb(self) -> KBConfig:
@@ -125,6 +126,7 @@ def load_settings() -> Settings:
         secrets_dir=_path("ASSISTANT_SECRETS_DIR", REPO_ROOT / "var" / "secrets"),
         bank_db_url=os.environ.get("BANK_DB_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'sandbox_bank.db'}",
         action_host=os.environ.get("ACTION_HOST", "").strip() or "127.0.0.1",
+        session_rollover_turns=env_int("SESSION_ROLLOVER_TURNS", 20, low=0, high=10_000),
     )
 
 

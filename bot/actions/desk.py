@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional, Text
 import requests
 from rasa_sdk import Tracker
 
+from bot.dialogue.history import recent_events
 from bot.identity import channel_of
 from bot.settings import load_desk_settings
 
@@ -20,7 +21,7 @@ REASON_BY_ACTION = {"action_submit_complaint": "complaint", "action_fraud_report
 def handoff_reason(tracker: Tracker) -> Text:
     """What the bot did just before the customer asked for a person (this turn or the one before)."""
     users_seen = 0
-    for event in reversed(tracker.events):
+    for event in reversed(recent_events(tracker.events)):
         if event.get("event") == "user":
             users_seen += 1
             if users_seen == 2:

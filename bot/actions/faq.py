@@ -16,6 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import english, turn_command
+from bot.dialogue.history import recent_events
 from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def _answer_text(entry: Dict[Text, Any], en: bool) -> Text:
 
 def _last_candidates(tracker: Tracker) -> Dict[Text, float]:
     """faq_id -> score offered in the most recent clarification."""
-    for event in reversed(tracker.events):
+    for event in reversed(recent_events(tracker.events)):
         candidates = (event.get("metadata") or {}).get("kb_candidates") if event.get("event") == "bot" else None
         if candidates:
             return {c["faq_id"]: c["score"] for c in candidates}

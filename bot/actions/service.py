@@ -20,6 +20,7 @@ from bot.actions.common import (backend, buttons, call_bank, customer_id, englis
                                 turn_command)
 from bot.actions.desk import handoff_reason, request_handoff
 from bot.actions.forms import card_label, eligible_cards, request_key
+from bot.dialogue.history import recent_events
 
 log = logging.getLogger(__name__)
 MIN_COMPLAINT_CHARS = 8
@@ -80,7 +81,7 @@ class ValidateComplaintForm(FormValidationAction):
 def complaint_summary(tracker: Tracker) -> Text:
     """Everything the customer said since the complaint started (whom, then what happened)."""
     said: List[Text] = []
-    for event in reversed(tracker.events):
+    for event in reversed(recent_events(tracker.events)):
         if event.get("event") == "action" and event.get("name") == "action_start_task":
             break
         if event.get("event") == "user" and not str(event.get("text") or "").startswith("/"):
@@ -166,7 +167,7 @@ class ActionRequestHuman(Action):
 def _latest_ticket_reference(tracker: Tracker, kind_action: Text) -> Optional[Text]:
     """The ticket the bot opened in `kind_action` earlier in this conversation (newest first)."""
     opened_by = None
-    for event in reversed(tracker.events):
+    for event in reversed(recent_events(tracker.events)):
         if event.get("event") == "bot" and (event.get("metadata") or {}).get("ticket_reference"):
             opened_by = (event.get("metadata") or {}).get("ticket_reference")
         elif event.get("event") == "action" and event.get("name") == kind_action and opened_by:

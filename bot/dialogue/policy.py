@@ -23,12 +23,13 @@ from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, Eve
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import action_outage, idempotent_turns, rasa_speedups, store_outage
+from bot import action_outage, idempotent_turns, rasa_speedups, session_rollover, store_outage
 from bot.dialogue import cues
 from bot.dialogue.commands import Command, Turn, interpret
 from bot.dialogue.plans import TURN_SLOT, plan_for
 from bot.dialogue.state import dialogue_state
 from bot.flows import FORM_SUBMIT
+from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
 PRIORITY = 6  # above RulePolicy (4) and MemoizationPolicy (3)
@@ -94,6 +95,7 @@ class TurnInterpretationPolicy(Policy):
         action_outage.install()  # and answers the customer when the action server is down
         idempotent_turns.install()  # and a message sent again with the same client id is one turn
         store_outage.install()  # and refuses a turn when the conversation store is down (no silent fallback)
+        session_rollover.install(load_settings().session_rollover_turns)  # and a long conversation stays fast
         return cls(config, model_storage, resource, execution_context)
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
+from bot.dialogue.history import recent_events, tail_from
 from bot.dialogue.slot_values import Choice, choices_from_buttons
 from bot.flows import FORM_SUBMIT, TASK_ENTRY
 
@@ -21,6 +22,7 @@ TASK_SLOT_NAMES = ("card_last4", "amount", "payee", "city", "district", "branch_
                    "appointment_date", "time_slot", "currency", "loan_type", "risk_level", "card_product", "date")
 LOOKBACK_EVENTS = 400
 FOLLOW_UP_TURNS = 2
+CARRIED_TURNS = FOLLOW_UP_TURNS + 1  # the turns a session rollover carries over (bot/session_rollover.py)
 
 
 @dataclass
@@ -137,9 +139,29 @@ def _last_card(history: Iterable[Mapping[str, Any]]) -> Optional[str]:
 
 def dialogue_state(events: Sequence[Mapping[str, Any]], slots: Mapping[str, Any],
                    active_form: Optional[str]) -> DialogueState:
-    history = _before_current_turn(events[-LOOKBACK_EVENTS:])
+    history = _before_current_turn(recent_events(events)[-LOOKBACK_EVENTS:])
     last_action, choices, listed = _last_bot_turn(history)
     return DialogueState(active_form=active_form, requested_slot=slots.get("requested_slot"), slots=dict(slots),
                          choices=choices, last_bot_action=last_action, last_task=_last_task(history),
                          last_card=_last_card(history), language=slots.get("language"), listed=listed,
                          offered_task=_offered_task(history))
+
+
+def carried_context(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The end of the history that the next turn's state reads: the last CARRIED_TURNS turns, and back
+    to the start of a task that ended within them (its values are the follow-up's context)."""
+    events = recent_events(events)[-LOOKBACK_EVENTS:]
+    start, users = 0, 0
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") == "user":
+            users += 1
+            if users == CARRIED_TURNS:
+                start = index
+                break
+    ended = [i for i in range(start, len(events))
+             if events[i].get("event") == "action" and events[i].get("name") in COMPLETION]
+    if ended:
+        starts = [i for i in range(ended[-1]) if events[i].get("event") == "action"
+                  and events[i].get("name") == "action_start_task"]
+        start = min(start, starts[-1]) if starts else start
+    return tail_from(events, start)

@@ -23,6 +23,7 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed
 
 from bot.banking.masking import mask_text
+from bot.session_rollover import conversation_events
 from connectors.agent_desk.csat import CSAT_QUESTION, CSAT_THANKS, CsatSurvey
 from connectors.agent_desk.live import LiveConversations
 from connectors.agent_desk.store import Agent, DeskStore, queue_of
@@ -161,8 +162,7 @@ class DeskHub:
     async def transcript(self, sender_id: str) -> List[Dict[str, Any]]:
         if self.rasa_agent is None:
             return []
-        tracker = await self.rasa_agent.tracker_store.retrieve(sender_id)
-        return [event.as_dict() for event in tracker.events] if tracker else []
+        return await conversation_events(self.rasa_agent.tracker_store, sender_id)
 
     async def slots(self, sender_id: str) -> Dict[str, Any]:
         if self.rasa_agent is None:

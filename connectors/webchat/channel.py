@@ -38,6 +38,7 @@ from socketio import AsyncServer
 from bot.identity import MAX_TOKEN_CHARS, TOKEN_METADATA_KEY, verify_customer_token
 from bot.idempotent_turns import CLIENT_MESSAGE_ID, client_message_id, invalid_client_message_id
 from bot.settings import REPO_ROOT, WebchatSettings, load_limit_settings, load_webchat_settings
+from bot.session_rollover import conversation_events
 from connectors.agent_desk.handoff import get_hub
 from connectors.cors import CorsPolicy
 from connectors.limits import ChannelLimits, client_address, shared_buckets
@@ -103,8 +104,7 @@ class WebchatInput(InputChannel):
         agent = getattr(getattr(self.app, "ctx", None), "agent", None)
         if agent is None or agent.tracker_store is None:
             return []
-        tracker = await agent.tracker_store.retrieve(namespaced(CHANNEL, session_id))
-        return visible_turns(event.as_dict() for event in tracker.events) if tracker else []
+        return visible_turns(await conversation_events(agent.tracker_store, namespaced(CHANNEL, session_id)))
 
     # --- HTTP + socket.io -----------------------------------------------------------------
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -30,7 +30,9 @@ def servers(settings, tmp_path_factory):
                                  tracker_db_path=work / "tracker.db", index_dir=work / "index",
                                  kb_reload_interval_s=0.5)
     # The live-swap test below asks as fast as it can from one address: lift the per-address limit.
-    with environment({"RATE_PER_ADDRESS_PER_MIN": "100000", "RATE_PER_ADDRESS_BURST": "10000"}), \
+    # Sessions roll over after 4 messages (20 by default), so the rollover test below stays short.
+    with environment({"RATE_PER_ADDRESS_PER_MIN": "100000", "RATE_PER_ADDRESS_BURST": "10000",
+                      "SESSION_ROLLOVER_TURNS": "4"}), \
             Servers(model=ensure_model(), settings=config, log_dir=work / "logs") as running:
         yield running
 
@@ -79,6 +81,25 @@ def test_clarification_buttons_select_an_entry(servers, retriever):
     [answer] = _say(servers, sender, second["payload"])
     assert answer["text"] == assessment.hits[1].answer
     assert _tracker(servers, sender)["slots"]["kb_answer_id"] == assessment.hits[1].faq_id
+
+
+def test_a_long_conversation_rolls_over_and_a_follow_up_still_reads_the_task_before(servers):
+    """The 5th message starts a new session (bot/session_rollover.py). "那日元呢" reads as "inform" alone;
+    it is the exchange-rate task of the turn before, carried over the rollover, that makes it a follow-up."""
+    sender = _sender()
+    for text in ("你好", "谢谢", "你好", "今天美元汇率多少"):
+        _say(servers, sender, text)
+    [answer] = _say(servers, sender, "那日元呢")
+    assert "日元" in answer["text"]
+
+    events = _tracker(servers, sender)["events"]
+    starts = [e for e in events if e["event"] == "session_started"]
+    assert len(starts) == 2 and "rollover" in starts[1]["metadata"]
+    [*_, command] = [e["value"]["command"] for e in events
+                     if e["event"] == "slot" and e["name"] == "dialogue_turn" and e["value"]]
+    assert (command["act"], command["intent"], command["slots"]) == ("follow_up", "exchange_rate", {"currency": "JPY"})
+    said = ["你好", "谢谢", "你好", "今天美元汇率多少", "那日元呢"]
+    assert [e["text"] for e in events if e["event"] == "user"] == said
 
 
 def test_greeting_and_out_of_scope_are_not_answered_from_the_kb(servers):
