@@ -63,6 +63,9 @@ class Settings:
     bank_db_url: str
     action_host: str = "127.0.0.1"
     session_rollover_turns: int = 20  # 0: never roll a long conversation into a new session
+    analytics_timezone: str = "Asia/Shanghai"  # the bank's day, for per-day measures
+    analytics_idle_close_s: float = 3600.0  # a conversation idle this long is over (the session expiry)
+    analytics_update_s: float = 15.0  # how often the desk's background consumer reads new events
 
     @property
     def kb(self) -> KBConfig:
@@ -76,6 +79,15 @@ class Settings:
     def rasa_api_token(self) -> str:
         """Guards Rasa's HTTP API (trackers hold customers' conversations)."""
         return configured_secret("RASA_API_TOKEN", self.secrets_dir, "rasa_api.token")
+
+    @property
+    def analytics_db_path(self) -> Path:
+        """Rasa's SQL event broker table and the analytics tables, beside the tracker store."""
+        return self.tracker_db_path.with_name("analytics.db")
+
+    @property
+    def analytics_db_url(self) -> str:
+        return os.environ.get("ANALYTICS_DB_URL") or f"sqlite:///{self.analytics_db_path}"
 
     @property
     def action_endpoint_url(self) -> str:
@@ -127,6 +139,9 @@ def load_settings() -> Settings:
         bank_db_url=os.environ.get("BANK_DB_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'sandbox_bank.db'}",
         action_host=os.environ.get("ACTION_HOST", "").strip() or "127.0.0.1",
         session_rollover_turns=env_int("SESSION_ROLLOVER_TURNS", 20, low=0, high=10_000),
+        analytics_timezone=os.environ.get("ANALYTICS_TIMEZONE", "").strip() or "Asia/Shanghai",
+        analytics_idle_close_s=_float("ANALYTICS_IDLE_CLOSE_S", 3600.0),
+        analytics_update_s=_float("ANALYTICS_UPDATE_S", 15.0),
     )
 
 

@@ -107,10 +107,10 @@ class ActionAnswerFaq(Action):
         """One more turn the bot could not use; the second in a row offers a human (the fallback ladder)."""
         failed = int(tracker.get_slot(FAILED_TURNS_SLOT) or 0) + 1
         if failed >= OFFER_HUMAN_AFTER:
-            dispatcher.utter_message(response="utter_offer_human")
+            dispatcher.utter_message(response="utter_offer_human", not_understood=True)
             failed = 0
         else:
-            dispatcher.utter_message(response=response)
+            dispatcher.utter_message(response=response, not_understood=True)  # counted as such in analytics
         return [SlotSet(KB_ANSWER_SLOT, None), SlotSet(FAILED_TURNS_SLOT, float(failed))]
 
     def _answer_choice(self, dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -151,7 +151,8 @@ class ActionRequestHuman(Action):
             dispatcher.utter_message(
                 response="utter_handoff_queued_urgent" if priority == "urgent" else "utter_handoff_queued",
                 ahead=ahead, minutes=minutes,
-                handoff={"handoff_id": answer["handoff_id"], "priority": priority, "position": answer["position"]})
+                handoff={"handoff_id": answer["handoff_id"], "priority": priority, "position": answer["position"],
+                         "reason": reason})
             return done + [ConversationPaused()]
         ticket = open_ticket(dispatcher, tracker, "callback",
                              f"客户请求人工服务（{reason}）：{tracker.latest_message.get('text') or ''}", priority)
@@ -160,7 +161,7 @@ class ActionRequestHuman(Action):
             dispatcher.utter_message(
                 response=CALLBACK_RESPONSES[bool(answer), priority == "urgent"], hours=hours,
                 callback_reference=ticket.reference,
-                handoff={"reference": ticket.reference, "priority": priority})
+                handoff={"reference": ticket.reference, "priority": priority, "reason": reason})
         return done
 
 

@@ -28,7 +28,8 @@ from bot.cluster.layout import ClusterLayout
 from bot.cluster.processes import running_pid, spawn, stop_pid
 from bot.settings import configured_secret, load_settings
 
-DATABASES = ("assistant", "sandbox_bank")  # conversations and channel state; the bank's sandbox systems
+DATABASES = ("assistant", "sandbox_bank", "analytics")  # conversations and channel state; the bank's sandbox systems;
+# the event broker's `events` and the analytics tables (the tracker store's table is also named `events`)
 DB_USER = "assistant"
 READY_TIMEOUT_S = 60.0
 

@@ -6,6 +6,7 @@ what to fix; the work itself is done by the hub (handoff.py), the router (routin
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List
@@ -15,6 +16,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.agent_desk import assist
+from connectors.agent_desk.analytics import SupervisorReport, report_query
 from connectors.agent_desk.auth import DeskAuth
 from connectors.agent_desk.canned import CANNED_REPLIES, DISPOSITIONS
 from connectors.agent_desk.handoff import DeskHub
@@ -36,8 +38,9 @@ def summary(handoff: Dict[str, Any]) -> Dict[str, Any]:
 
 
 class DeskApi:
-    def __init__(self, hub: DeskHub, auth: DeskAuth, router: Router, feed: AgentFeed) -> None:
-        self.hub, self.auth, self.router, self.feed = hub, auth, router, feed
+    def __init__(self, hub: DeskHub, auth: DeskAuth, router: Router, feed: AgentFeed,
+                 report: SupervisorReport) -> None:
+        self.hub, self.auth, self.router, self.feed, self.report = hub, auth, router, feed, report
 
     def register(self, blueprint: Blueprint) -> None:
         routes: List[tuple] = [
@@ -57,6 +60,7 @@ class DeskApi:
             ("/agent/api/handoffs/<handoff_id:int>/return", ["POST"], self.return_to_bot),
             ("/agent/api/handoffs/<handoff_id:int>/close", ["POST"], self.close),
             ("/agent/api/takeover", ["POST"], self.take_over_bot),
+            ("/agent/api/analytics/summary", ["GET"], self.analytics_summary),
             ("/agent/internal/handoff", ["POST"], self.internal_handoff),
             ("/assist/suggest", ["POST"], self.suggest),
         ]
@@ -198,6 +202,12 @@ class DeskApi:
         await self.hub.resume_bot(handoff, csat=closing)
         await self.router.route_waiting()
         return response.json({"ended": True})
+
+    async def analytics_summary(self, request: Request) -> HTTPResponse:
+        """Supervisors' measures for ?from=YYYY-MM-DD&to=YYYY-MM-DD[&channel=webchat|wechat|rest]."""
+        self.auth.supervisor(request)
+        day_from, day_to, channel = report_query(request.args)
+        return response.json(await asyncio.to_thread(self.report.report, day_from, day_to, channel))
 
     # --- callers other than agents ----------------------------------------------------------
     async def internal_handoff(self, request: Request) -> HTTPResponse:

@@ -39,7 +39,7 @@ class DeskAuth:
     def supervisor(self, request: Request) -> Agent:
         agent = self.agent(request)
         if not agent.is_supervisor:
-            raise ApiError(403, "only supervisors can take over conversations")
+            raise ApiError(403, "only supervisors may do this")
         return agent
 
     def check_service(self, request: Request) -> None:

@@ -21,8 +21,10 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint
 from sanic import Blueprint
 
-from bot.settings import DeskSettings, load_desk_settings, load_limit_settings
+from bot.analytics.consumer import consumer_from_settings
+from bot.settings import DeskSettings, load_desk_settings, load_limit_settings, load_settings
 from connectors.agent_desk import assist
+from connectors.agent_desk.analytics import SupervisorReport
 from connectors.agent_desk.api import DeskApi
 from connectors.agent_desk.auth import DeskAuth
 from connectors.agent_desk.handoff import DeskHub, get_hub
@@ -70,13 +72,16 @@ class AgentDeskInput(InputChannel):
         feed.attach(sio, on_join=self.router.route_waiting)
         hub.agent_push = feed.push
         hub.assist_hook = self._assist_push
-        DeskApi(hub, self.auth, self.router, feed).register(desk)
+        settings = load_settings()
+        report = SupervisorReport(consumer_from_settings(), hub.store, settings.analytics_timezone)
+        DeskApi(hub, self.auth, self.router, feed, report).register(desk)
 
         @desk.listener("after_server_start")
         async def started(app: Any, _loop: Any) -> None:
             hub.rasa_agent = app.ctx.agent
             app.add_task(self.router.watch_waiting())
             app.add_task(feed.heartbeat(self.settings.socket_recheck_s))
+            app.add_task(report.keep_current(settings.analytics_update_s))
 
         return desk
 

@@ -329,6 +329,15 @@ class DeskStore:
             return conn.execute(update(handoffs).where(condition).values(
                 status=status, disposition=disposition, ended_at=time.time())).rowcount == 1
 
+    def handoff_rows(self, start: float, end: float, channel: Optional[str] = None) -> List[Dict[str, Any]]:
+        """Times and CSAT of the handoffs created in [start, end) (for the supervisors' report)."""
+        condition = and_(handoffs.c.created_at >= start, handoffs.c.created_at < end)
+        if channel:
+            condition = and_(condition, handoffs.c.channel == channel)
+        columns = (handoffs.c.created_at, handoffs.c.accepted_at, handoffs.c.ended_at, handoffs.c.csat)
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(select(*columns).where(condition))]
+
     def record_csat(self, sender_id: str, score: int) -> bool:
         with self.engine.begin() as conn:
             row = conn.execute(select(handoffs.c.id).where(and_(

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -379,3 +381,44 @@ def test_a_revoked_session_gets_no_more_live_messages(agents):
     finally:
         feed.close()
         Desk(agents, "chief").post(f"/agent/api/handoffs/{handoff_id}/close", {"disposition": "resolved"})
+
+
+def test_supervisor_analytics_count_scripted_conversations(agents):
+    """Known conversations over the real channels move the supervisors' numbers by exactly their outcomes
+    (bot/analytics: Rasa's event broker → facts; the API catches up before it answers)."""
+    chief, li = Desk(agents, "chief"), Desk(agents, "li_agent")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d")
+    path = f"/agent/api/analytics/summary?from={today}&to={today}"
+    assert li.get(path).status_code == 403
+    assert "YYYY-MM-DD" in chief.get("/agent/api/analytics/summary?from=2026-12-01").json()["error"]
+
+    def numbers(channel: str) -> dict:
+        response = chief.get(f"{path}&channel={channel}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    before = {channel: numbers(channel) for channel in ("rest", "wechat")}
+    answered, handed, cancelled = (f"an-{uuid.uuid4().hex[:8]}" for _ in range(3))
+    _rest(agents, answered, "信用卡的免息还款期最长多少天")
+    _rest(agents, answered, "谢谢")
+    waiting = {h["id"] for h in chief.get("/agent/api/queue").json()["waiting"]}
+    _rest(agents, handed, "转人工")
+    _rest(agents, cancelled, "附近的网点在哪")
+    _rest(agents, cancelled, "算了不查了")
+    wechat = _wechat(agents)
+    assert wechat.reply_text(wechat.push(text_xml(f"o_{uuid.uuid4().hex[:20]}", "开户需要带什么材料", _msg_id())))
+    after = {channel: numbers(channel) for channel in ("rest", "wechat")}
+
+    def moved(channel: str, *keys: str) -> int:
+        def at(report: dict) -> int:
+            for key in keys:
+                report = report.get(key, {}) if isinstance(report, dict) else {}
+            return report or 0
+        return at(after[channel]) - at(before[channel])
+
+    assert (moved("rest", "conversations"), moved("rest", "contained"), moved("rest", "handoffs")) == (3, 2, 1)
+    assert moved("rest", "flows", "find_branch", "started") == moved("rest", "flows", "find_branch", "cancelled") == 1
+    assert (moved("wechat", "conversations"), moved("wechat", "contained")) == (1, 1)
+    for handoff_id in {h["id"] for h in chief.get("/agent/api/queue").json()["waiting"]} - waiting:
+        chief.post(f"/agent/api/handoffs/{handoff_id}/accept")  # leave the queue as it was
+        chief.post(f"/agent/api/handoffs/{handoff_id}/close", {"disposition": "resolved"})
