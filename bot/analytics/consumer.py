@@ -5,6 +5,8 @@ them per conversation (fold.py) and writes the facts, the folds' states and the 
 transaction: a crash half-way changes nothing, and the next run reads the same events again.
 One replica at a time moves the position: it holds a lease row while it works (a crashed holder's
 lease runs out after LEASE_S). Conversations idle for longer than the session expiry are closed.
+Folded events are deleted from the broker table in the same transaction, so it holds only the
+backlog, never a second copy of every conversation.
 """
 from __future__ import annotations
 
@@ -80,6 +82,9 @@ class AnalyticsConsumer:
         if rows:
             conn.execute(update(tables.progress).where(tables.progress.c.name == "broker")
                          .values(last_event_id=rows[-1].id))
+            # The broker table is a queue: folded events go (the tracker store keeps conversations, under
+            # its retention). The newest stays, so SQLite never hands out its id again.
+            conn.execute(delete(broker_events).where(broker_events.c.id < rows[-1].id))
         return len(rows)
 
     @staticmethod

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings, strategies as st
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, func, select
 
 from bot.analytics.broker import PrivateSQLEventBroker
 from bot.analytics.consumer import AnalyticsConsumer, broker_events
@@ -86,6 +86,7 @@ def engine(tmp_path):
     broker = PrivateSQLEventBroker(dialect="sqlite", db=str(tmp_path / "analytics.db"))
     for event in script():
         broker.publish(event)
+    broker.flush()
     return create_engine(f"sqlite:///{tmp_path / 'analytics.db'}", future=True)
 
 
@@ -128,6 +129,7 @@ def test_any_batch_size_gives_the_same_numbers(tmp_path_factory, batch):
     broker = PrivateSQLEventBroker(dialect="sqlite", db=str(tmp / "analytics.db"))
     for event in script():
         broker.publish(event)
+    broker.flush()
     engine = create_engine(f"sqlite:///{tmp / 'analytics.db'}", future=True)
     consume_all(consumer(engine), batch)
     report = summary(engine, TODAY, TODAY)
@@ -141,6 +143,8 @@ def test_events_are_consumed_once_and_one_replica_holds_the_lease(engine):
     first._release_lease()
     consume_all(second, 1000)
     assert first.update() == 0  # nothing new
+    with engine.connect() as conn:  # folded events left the broker's queue (the newest stays: SQLite ids)
+        assert conn.execute(select(func.count()).select_from(broker_events)).scalar() == 1
     assert summary(engine, TODAY, TODAY)["conversations"] == 6
 
 
