@@ -48,6 +48,15 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """The new events to the event broker, found by the same COUNT query as the save: Rasa's own
+        reloads the whole stored tracker before every save to tell what is new."""
+        if self.event_broker is None:
+            return
+        with self.session_scope() as session:
+            new_events = list(self._additional_events(session, tracker))
+        await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
         """The tracker's events not stored yet: Rasa's count of the stored ones, as one COUNT query
         (its ORM ``Query.count()`` wraps the whole event query in a subquery)."""

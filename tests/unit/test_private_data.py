@@ -179,22 +179,30 @@ def test_tracker_store_errors_carry_no_message_text(tmp_path):
     assert CARD not in str(error.value)
 
 
-def test_rasa_builds_the_private_tracker_store_from_our_endpoints(tmp_path, loose_umask, monkeypatch):
-    """bot/endpoints.yml, read the way `rasa run` reads it, gives the private store."""
+def test_rasa_builds_the_private_tracker_store_and_event_broker_from_our_endpoints(tmp_path, loose_umask,
+                                                                                     monkeypatch):
+    """bot/endpoints.yml, read the way `rasa run` reads it, gives the private store and broker."""
+    import asyncio
+
+    from rasa.core.brokers.broker import EventBroker
     from rasa.core.tracker_store import TrackerStore
     from rasa.core.utils import AvailableEndpoints
     from rasa.shared.core.domain import Domain
 
+    from bot.analytics.broker import PrivateSQLEventBroker
     from bot.tracker_store import PrivateSQLTrackerStore
 
-    path = tmp_path / "tracker.db"
+    path, analytics = tmp_path / "tracker.db", tmp_path / "analytics.db"
     for name, value in {"TRACKER_DB_PATH": str(path), "ACTION_ENDPOINT_URL": "http://127.0.0.1:1/webhook",
-                        "ACTION_SERVER_SECRET": "x" * 32}.items():
+                        "ACTION_SERVER_SECRET": "x" * 32, "ANALYTICS_DB_PATH": str(analytics)}.items():
         monkeypatch.setenv(name, value)
     endpoints = AvailableEndpoints.read_endpoints(str(REPO_ROOT / "bot" / "endpoints.yml"))
     store = TrackerStore.create(endpoints.tracker_store, Domain.empty())
     assert isinstance(store, PrivateSQLTrackerStore)
     assert store.engine.hide_parameters is True and mode(path) == 0o600
+    broker = asyncio.run(EventBroker.create(endpoints.event_broker))
+    assert isinstance(broker, PrivateSQLEventBroker)
+    assert broker.engine.hide_parameters is True and mode(analytics) == 0o600
 
 
 def test_the_tracker_store_reads_back_what_rasas_own_retrieval_reads(tmp_path):
@@ -277,3 +285,39 @@ def test_a_pooled_sqlite_connection_can_serve_another_thread(tmp_path):
     worker.start()
     worker.join()
     assert results == [(True, 1)]
+
+
+def test_the_event_broker_gets_each_new_event_once(tmp_path):
+    """stream_events finds the new events by the save's COUNT query; they are what Rasa's diff would send."""
+    import asyncio
+
+    from rasa.core.brokers.broker import EventBroker
+    from rasa.core.tracker_store import TrackerEventDiffEngine
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.tracker_store import PrivateSQLTrackerStore
+
+    class Collecting(EventBroker):
+        def __init__(self) -> None:
+            self.published: list = []
+
+        def publish(self, event) -> None:
+            self.published.append(event)
+
+    broker = Collecting()
+    store = PrivateSQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"),
+                                   event_broker=broker)
+    tracker = DialogueStateTracker.from_events("c1", [SessionStarted(timestamp=2)], [])
+    expected = []
+    for turn, events in enumerate(([UserUttered("你好", timestamp=3), BotUttered("您好", timestamp=4)],
+                                   [ActionExecuted("action_session_start", timestamp=5), SessionStarted(timestamp=6),
+                                    UserUttered("再见", timestamp=7)])):
+        stored = asyncio.run(store.retrieve("c1"))
+        for event in events:
+            tracker.update(event)
+        expected += [e.as_dict() for e in TrackerEventDiffEngine.event_difference(stored, tracker)]
+        asyncio.run(store.save(tracker))
+    assert [{k: v for k, v in p.items() if k != "sender_id"} for p in broker.published] == expected
+    assert {p["sender_id"] for p in broker.published} == {"c1"} and len(expected) == 6
