@@ -55,7 +55,7 @@ def server_env(settings: Settings) -> dict[str, str]:
     return {**rasa_env(), **credential_defaults(), "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
             "TRACKER_DB_PATH": str(settings.tracker_db_path), "ANALYTICS_DB_PATH": str(settings.analytics_db_path),
             "KB_INDEX_DIR": str(settings.index_dir), "KB_ENCODER_PATH": str(settings.encoder_path),
-            "KB_RELOAD_INTERVAL_S": str(settings.kb_reload_interval_s),
+            "KB_RELOAD_INTERVAL_S": str(settings.kb_reload_interval_s), "KB_REVIEW_DB_URL": settings.kb_review_db_url,
             "BANK_DB_URL": settings.bank_db_url, "ASSISTANT_SECRETS_DIR": str(settings.secrets_dir),
             "ACTION_SERVER_SECRET": action_server_secret(settings.secrets_dir),
             "DESK_SERVICE_TOKEN": configured_secret("DESK_SERVICE_TOKEN", settings.secrets_dir, "desk_service.token"),

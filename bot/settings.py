@@ -56,6 +56,7 @@ class Settings:
     passage_prefix: str
     kb_reload_interval_s: float
     kb_query_runtime: str
+    kb_review_db_url: str
     rasa_port: int
     action_port: int
     tracker_db_path: Path
@@ -73,7 +74,8 @@ class Settings:
         return KBConfig(encoder_path=self.encoder_path, base_encoder_path=self.base_encoder_path,
                         index_dir=self.index_dir, content_dir=self.content_dir,
                         query_prefix=self.query_prefix, passage_prefix=self.passage_prefix,
-                        reload_interval_s=self.kb_reload_interval_s, query_runtime=self.kb_query_runtime)
+                        reload_interval_s=self.kb_reload_interval_s, query_runtime=self.kb_query_runtime,
+                        review_db_url=self.kb_review_db_url)
 
     @property
     def rasa_api_token(self) -> str:
@@ -132,6 +134,7 @@ def load_settings() -> Settings:
         passage_prefix=kb.passage_prefix,
         kb_reload_interval_s=kb.reload_interval_s,
         kb_query_runtime=kb.query_runtime,
+        kb_review_db_url=kb.review_db_url,
         rasa_port=env_int("RASA_PORT", 5005),
         action_port=env_int("ACTION_PORT", 5055),
         tracker_db_path=_path("TRACKER_DB_PATH", REPO_ROOT / "var" / "tracker.db"),

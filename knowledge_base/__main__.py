@@ -24,7 +24,8 @@ def _parser(settings: KBConfig) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m knowledge_base",
                                      description="Build, query and evaluate the FAQ knowledge base.")
     sub = parser.add_subparsers(dest="command", required=True)
-    build = sub.add_parser("build", help="embed the content and publish a FAISS index")
+    build = sub.add_parser("build", help="embed the content (with the approved changes in KB_REVIEW_DB_URL) "
+                                         "and publish a FAISS index")
     build.add_argument("--out", type=Path, default=settings.index_dir,
                        help=f"index folder (default: KB_INDEX_DIR = {settings.index_dir})")
     build.add_argument("--content", type=Path, default=settings.content_dir,
@@ -51,11 +52,12 @@ def _run(args: argparse.Namespace, config: KBConfig) -> None:
     from knowledge_base import load_retriever
 
     if args.command == "build":
-        from knowledge_base.content import load_content
         from knowledge_base.index import build_index
+        from knowledge_base.review.publish import knowledge_content, review_for_build
 
-        target = replace(config, index_dir=args.out.resolve())
-        print(f"index ready: {build_index(load_content(args.content), target, force=args.force)}")
+        target = replace(config, index_dir=args.out.resolve(), content_dir=args.content)
+        content = knowledge_content(target, review_for_build(target))  # approved changes stay live
+        print(f"index ready: {build_index(content, target, force=args.force)}")
     elif args.command == "search":
         retriever = load_retriever(args.index, config=config)
         assessment = retriever.assess(args.text, k=args.k, mode=args.mode)
@@ -90,10 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     from knowledge_base.embedding import EncoderMissing
     from knowledge_base.evaluate import EvalSetError
     from knowledge_base.index import IndexUnavailable
+    from knowledge_base.review.changes import ChangeError
 
     try:
         _run(args, config)
-    except (ContentError, EncoderMissing, IndexUnavailable, EvalSetError) as exc:
+    except (ContentError, EncoderMissing, IndexUnavailable, EvalSetError, ChangeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -25,6 +25,7 @@ DEFAULT_RELOAD_INTERVAL_S = 2.0
 DEFAULT_USER_DICT = REPO_ROOT / "intents" / "jieba" / "banking.txt"
 DEFAULT_RETRIEVAL_CONFIG = PACKAGE_DIR / "retrieval.yml"
 DEFAULT_NEGATIVES = PACKAGE_DIR / "calibration" / "negatives.yml"
+DEFAULT_REVIEW_DB_URL = f"sqlite:///{REPO_ROOT / 'var' / 'knowledge.db'}"
 # How customer queries are embedded: "onnx" (the encoder's ONNX twin, same vectors, faster) or "torch".
 QUERY_RUNTIMES = ("onnx", "torch")
 
@@ -58,6 +59,8 @@ class KBConfig:
     retrieval_config: Path = DEFAULT_RETRIEVAL_CONFIG
     negatives: Path = DEFAULT_NEGATIVES
     query_runtime: str = QUERY_RUNTIMES[0]
+    # Approved knowledge changes (review/store.py), shared by every replica and the build command.
+    review_db_url: str = DEFAULT_REVIEW_DB_URL
 
     def __post_init__(self) -> None:
         if self.query_runtime not in QUERY_RUNTIMES:
@@ -78,6 +81,7 @@ class KBConfig:
             passage_prefix=env.get("KB_PASSAGE_PREFIX", DEFAULT_PASSAGE_PREFIX),
             reload_interval_s=env_float(env, "KB_RELOAD_INTERVAL_S", DEFAULT_RELOAD_INTERVAL_S),
             query_runtime=env.get("KB_QUERY_RUNTIME", QUERY_RUNTIMES[0]),
+            review_db_url=env.get("KB_REVIEW_DB_URL", "").strip() or DEFAULT_REVIEW_DB_URL,
         )
 
 

@@ -24,4 +24,15 @@ def lookup_entry(faq_id: str, index_dir: Path) -> dict | None:
     A dict with the entry's fields (id, category, question, answer, answer_en, ...);
     ``answer_en`` is absent only from an index built before entries carried it.
     """
-    return _entries(current_version_dir(Path(index_dir))).get(faq_id)
+    return lookup_versioned_entry(faq_id, index_dir)[1]
+
+
+def lookup_versioned_entry(faq_id: str, index_dir: Path) -> tuple[str, dict | None]:
+    """(the current version's name, lookup_entry): an answer records the knowledge version it came from."""
+    version_dir = current_version_dir(Path(index_dir))
+    return version_dir.name, _entries(version_dir).get(faq_id)
+
+
+def live_entries(index_dir: Path) -> list[dict]:
+    """Every entry of the current index version (what customers are answered from right now)."""
+    return list(_entries(current_version_dir(Path(index_dir))).values())

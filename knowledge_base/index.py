@@ -86,14 +86,15 @@ def is_current(index_dir: Path, content: Content, encoder: dict[str, str],
             and manifest.get("encoder") == encoder)
 
 
-def build_index(content: Content, config: KBConfig, force: bool = False) -> Path:
-    """Embed every phrasing of every entry and publish a new index version in ``config.index_dir``.
+def build_index(content: Content, config: KBConfig, force: bool = False, publish: bool = True) -> Path:
+    """Embed every phrasing of every entry and stage a new index version in ``config.index_dir``;
+    with ``publish`` (the default) it becomes the live one.
 
-    The encoder, its prefixes and the negatives come from ``config`` too; to build
-    elsewhere, pass ``dataclasses.replace(config, index_dir=...)``.
+    Phrasings the live version already embedded with the same encoder and prefix keep their vectors,
+    so a knowledge change re-embeds only what it adds (seconds, not the minute a full build takes).
+    The encoder, its prefixes and the negatives come from ``config`` too; to build elsewhere, pass
+    ``dataclasses.replace(config, index_dir=...)``.
     """
-    import faiss
-
     index_dir = Path(config.index_dir)
     folder = Path(config.encoder_path).resolve()
     identity = encoder_identity(folder)
@@ -101,21 +102,72 @@ def build_index(content: Content, config: KBConfig, force: bool = False) -> Path
         log.info("index in %s is current; nothing to do", index_dir)
         return current_version_dir(index_dir)
 
-    model = load_encoder(folder)
     texts, owners = [], []
     for position, entry in enumerate(content.entries):
         for text in entry.index_texts():
             texts.append(text)
             owners.append(position)
-    vectors = embed_passages(model, texts, show_progress=len(texts) > 200, prefix=config.passage_prefix)
-    negatives = embed_queries(model, load_negatives(config.negatives), prefix=config.query_prefix)
-    index = build_ann_index(vectors)
+    previous = _previous_build(index_dir, identity, config)
+    vectors = _embed_new(folder, texts, previous.get("passages", {}), config)
+    negatives = previous.get("negatives")
+    if negatives is None:
+        negatives = embed_queries(load_encoder(folder), load_negatives(config.negatives), prefix=config.query_prefix)
+    version = _stage(index_dir, content, identity, config, texts, owners, vectors, negatives)
+    if publish:
+        publish_version(index_dir, version)
+    log.info("built index %s: %d entries, %d vectors (%d embedded anew)", version, len(content.entries),
+             len(texts), sum(t not in previous.get("passages", {}) for t in texts))
+    return index_dir / version
 
+
+def _previous_build(index_dir: Path, identity: dict[str, str], config: KBConfig) -> dict:
+    """The live version's passage vectors by text (and its negatives' vectors), when they are
+    comparable: same encoder, same prefixes, same negatives, an exact index we can read back."""
+    import faiss
+
+    try:
+        version_dir = current_version_dir(index_dir)
+        manifest = read_manifest(version_dir)
+    except (IndexUnavailable, json.JSONDecodeError, OSError):
+        return {}
+    if (manifest.get("encoder") != identity or manifest.get("passage_prefix") != config.passage_prefix
+            or manifest.get("index_type") != "IndexFlatIP"):
+        return {}
+    try:
+        index = faiss.read_index(str(version_dir / "faiss.index"))
+        old_texts = json.loads((version_dir / "texts.json").read_text(encoding="utf-8"))
+        stored = index.reconstruct_n(0, index.ntotal)
+    except (RuntimeError, OSError, ValueError):
+        return {}
+    found = {"passages": dict(zip(old_texts, stored))}
+    if (manifest.get("negatives_hash") == negatives_hash(config.negatives)
+            and manifest.get("query_prefix") == config.query_prefix):
+        found["negatives"] = np.load(version_dir / "negatives.npy")
+    return found
+
+
+def _embed_new(folder: Path, texts: list[str], known: dict, config: KBConfig) -> np.ndarray:
+    """Vectors for ``texts``: known ones reused, the rest embedded (the encoder loads only if needed)."""
+    missing = list(dict.fromkeys(t for t in texts if t not in known))
+    fresh = {}
+    if missing:
+        fresh = dict(zip(missing, embed_passages(load_encoder(folder), missing, show_progress=len(missing) > 200,
+                                                 prefix=config.passage_prefix)))
+    return np.stack([known[t] if t in known else fresh[t] for t in texts]).astype(np.float32)
+
+
+def _stage(index_dir: Path, content: Content, identity: dict[str, str], config: KBConfig, texts: list[str],
+           owners: list[int], vectors: np.ndarray, negatives: np.ndarray) -> str:
+    """Write a complete version folder (staged, then renamed into place); returns its name."""
+    import faiss
+
+    index = build_ann_index(vectors)
     built_at = dt.datetime.now(dt.timezone.utc)
     version = f"v{built_at:%Y%m%dT%H%M%S%f}-{content.content_hash()[:8]}"
     index_dir.mkdir(parents=True, exist_ok=True)
     manifest = {
         "format_version": FORMAT_VERSION, "version": version, "encoder": identity,
+        "passage_prefix": config.passage_prefix, "query_prefix": config.query_prefix,
         "dim": int(vectors.shape[1]), "entries": len(content.entries), "vectors": len(texts),
         "index_type": index_type(index), "content_hash": content.content_hash(),
         "negatives": len(negatives), "negatives_hash": negatives_hash(config.negatives),
@@ -134,13 +186,11 @@ def build_index(content: Content, config: KBConfig, force: bool = False) -> Path
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
-    _publish(index_dir, version)
-    log.info("published index %s: %d entries, %d vectors", version, len(content.entries), len(texts))
-    return index_dir / version
+    return version
 
 
-def _publish(index_dir: Path, version: str) -> None:
-    """Point CURRENT at ``version`` atomically, then prune old versions."""
+def publish_version(index_dir: Path, version: str) -> None:
+    """Point CURRENT at ``version`` atomically (running servers follow it: live.py), then prune old versions."""
     tmp = index_dir / f".{CURRENT}.tmp"
     tmp.write_text(version)
     os.replace(tmp, index_dir / CURRENT)

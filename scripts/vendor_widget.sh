@@ -3,7 +3,9 @@
 # versions, checked against pinned SHA-256 checksums), so nothing is loaded from a CDN at run time:
 # - socket.io-client: the only dependency of our own widget (served at /webhooks/webchat/vendor/);
 # - rasa-webchat: the stock npm widget a bank page may embed instead; the browser tests embed it
-#   from a second origin (tests/browser/test_rasa_webchat.py). Integrators host their own copy.
+#   from a second origin (tests/browser/test_rasa_webchat.py). Integrators host their own copy;
+# - echarts: the charts of the supervisors' dashboard in the agent console (served at
+#   /agent/vendor/echarts.min.js; Apache-2.0, its licence header is kept in the file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=models/webchat_vendor
@@ -39,3 +41,5 @@ vendor socket.io-client 4.8.1 dist/socket.io.min.js \
   b0e735814f8dcfecd6cdb8a7ce95a297a7e1e5f2727a29e6f5901801d52fa0c5 "$DIR/socket.io.min.js"
 vendor rasa-webchat 1.0.1 lib/index.js \
   bfedd788e4bd7df12f64b5bf2963e634f84bac1cb176b6cede60c507d3553f1e "$DIR/rasa-webchat-1.0.1/index.js"
+vendor echarts 5.6.0 dist/echarts.min.js \
+  bf4a223524e40b77c304bec67e1222cf551f14880cf42c69dc046558e11c07b1 "$DIR/echarts-5.6.0/echarts.min.js"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,9 +33,11 @@ def channel_stack(settings, work, safe_mode: bool = True, passive_timeout_s: flo
            "WECHAT_ALLOW_PLAIN_MODE": "0" if safe_mode else "1", "WECHAT_ACCOUNT_ID": WECHAT["account_id"],
            "WECHAT_PASSIVE_TIMEOUT_S": str(passive_timeout_s), "DESK_SERVICE_HOURS": "00:00-24:00",
            "DESK_MAX_WAIT_S": str(desk_max_wait_s), "DESK_ROUTING": routing}
+    shutil.copytree(settings.index_dir, work / "kb_index")  # the knowledge tests publish new versions into it
     config = dataclasses.replace(settings, rasa_port=free_port(), action_port=free_port(),
                                  tracker_db_path=work / "tracker.db", bank_db_url=f"sqlite:///{work / 'bank.db'}",
-                                 secrets_dir=work / "secrets")
+                                 secrets_dir=work / "secrets", index_dir=work / "kb_index",
+                                 kb_review_db_url=f"sqlite:///{work / 'knowledge.db'}")
     try:
         with environment(env), Servers(model=ensure_model(), settings=config, log_dir=work / "logs") as servers:
             servers.wechat_api = api  # type: ignore[attr-defined]

@@ -67,7 +67,7 @@ class ActionAnswerFaq(Action):
             return self._answer_parts(dispatcher, kb, parts, en)
         if kb.get("decision") == "answer" and hits:
             return self._answer(dispatcher, hits[0]["faq_id"], _answer_text(hits[0], en), hits[0]["score"],
-                                kb.get("confidence"))
+                                kb.get("confidence"), kb.get("index_version"))
         if kb.get("decision") == "clarify" and hits:
             self._clarify(dispatcher, hits, en)
             return [SlotSet(KB_ANSWER_SLOT, None)]
@@ -83,7 +83,7 @@ class ActionAnswerFaq(Action):
             top = part["hits"][0]
             if part.get("decision") == "answer" or top["faq_id"] == whole:
                 events = self._answer(dispatcher, top["faq_id"], _answer_text(top, en), top["score"],
-                                      part.get("confidence"))
+                                      part.get("confidence"), kb.get("index_version"))
             else:
                 self._clarify(dispatcher, part["hits"], en, about=part.get("text"))
         return events or [SlotSet(KB_ANSWER_SLOT, None)]
@@ -115,23 +115,24 @@ class ActionAnswerFaq(Action):
 
     def _answer_choice(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                        faq_id: Text) -> List[Dict[Text, Any]]:
-        from knowledge_base.entries import lookup_entry
+        from knowledge_base.entries import lookup_versioned_entry
 
         try:
-            entry = lookup_entry(faq_id, load_settings().index_dir)
+            version, entry = lookup_versioned_entry(faq_id, load_settings().index_dir)
         except Exception:
             log.exception("could not read knowledge-base entries")
-            entry = None
+            version, entry = None, None
         if entry is None:
             return self._no_answer(dispatcher, tracker)
         return self._answer(dispatcher, faq_id, _answer_text(entry, english(tracker)),
-                            _last_candidates(tracker).get(faq_id),
-                            None, selected=True)
+                            _last_candidates(tracker).get(faq_id), None, version, selected=True)
 
     @staticmethod
     def _answer(dispatcher: CollectingDispatcher, faq_id: Text, answer: Text, score: Optional[float],
-                confidence: Optional[float], selected: bool = False) -> List[Dict[Text, Any]]:
-        # Provenance contract: bot event metadata {faq_id, score} + slot kb_answer_id.
+                confidence: Optional[float], knowledge_version: Optional[Text],
+                selected: bool = False) -> List[Dict[Text, Any]]:
+        # Provenance contract: bot event metadata {faq_id, score} + slot kb_answer_id; knowledge_version
+        # names the index version (and so the approved knowledge revision) the answer came from.
         dispatcher.utter_message(text=answer, faq_id=faq_id, score=score, confidence=confidence,
-                                 selected_by_customer=selected)
+                                 selected_by_customer=selected, knowledge_version=knowledge_version)
         return [SlotSet(KB_ANSWER_SLOT, faq_id), SlotSet(FAILED_TURNS_SLOT, 0.0)]

@@ -11,7 +11,8 @@ Definitions (the same in the API, the docs and the tests):
     menu of knowledge entries, over customer messages;
   * flows: per task intent, flows started, completed, cancelled, abandoned (the conversation ended
     while the flow was open) and still open;
-  * top_unanswered: the masked texts of not-understood messages, most frequent first.
+  * top_unanswered: the masked texts of not-understood messages, most frequent first;
+  * daily: per day with conversations (in order), its conversations, contained and handed over.
 """
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def percentile(values: List[float], q: float) -> Optional[float]:
 def summary(engine: Engine, day_from: str, day_to: str, channel: Optional[str] = None) -> Dict[str, Any]:
     c, f, k, lat = tables.conversations, tables.flows, tables.kb_outcomes, tables.latencies
     with engine.connect() as conn:
-        convs = conn.execute(select(c.c.handoff_reason, c.c.callback, c.c.user_turns)
+        convs = conn.execute(select(c.c.day, c.c.handoff_reason, c.c.callback, c.c.user_turns)
                              .where(_range(c, day_from, day_to, channel), c.c.user_turns > 0)).all()
         flow_rows = conn.execute(select(f.c.intent, f.c.outcome, f.c.slots, f.c.confirmed)
                                  .where(_range(f, day_from, day_to, channel))).all()
@@ -79,9 +80,21 @@ def summary(engine: Engine, day_from: str, day_to: str, channel: Optional[str] =
         "top_entries": [{"faq_id": faq_id, "count": n} for faq_id, n in top_entries],
         "top_unanswered": [{"text": row.text, "count": row.n} for row in unanswered],
         "flows": _flows(flow_rows),
+        "daily": _daily(convs),
         "latency_ms": {"p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95),
                        "p99": percentile(latencies, 0.99), "turns": len(latencies)},
     }
+
+
+def _daily(convs: List[Any]) -> List[Dict[str, Any]]:
+    """One row per day that has conversations, oldest first: conversations, contained, handoffs."""
+    days: Dict[str, Dict[str, Any]] = {}
+    for row in sorted(convs, key=lambda r: r.day):
+        day = days.setdefault(row.day, {"day": row.day, "conversations": 0, "contained": 0, "handoffs": 0})
+        handed = bool(row.handoff_reason or row.callback)
+        day["conversations"] += 1
+        day["handoffs" if handed else "contained"] += 1
+    return list(days.values())
 
 
 def _flows(rows: List[Any]) -> Dict[str, Dict[str, Any]]:

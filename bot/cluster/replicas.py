@@ -36,7 +36,7 @@ def replica_env(layout: ClusterLayout, settings: Settings, index: int) -> dict[s
             "CLUSTER_REDIS_HOST": "127.0.0.1", "CLUSTER_REDIS_PORT": str(layout.redis_port),
             "CLUSTER_REDIS_PASSWORD": redis.password,
             "CONNECTOR_DB_URL": postgres.url("assistant"), "BANK_DB_URL": postgres.url("sandbox_bank"),
-            "ANALYTICS_DB_URL": postgres.url("analytics"),
+            "ANALYTICS_DB_URL": postgres.url("analytics"), "KB_REVIEW_DB_URL": postgres.url("assistant"),
             "REDIS_URL": redis.url, "TRUST_X_FORWARDED_FOR": "1", "TICKET_LOCK_LIFETIME": str(LOCK_LIFETIME_S),
             "PUBLIC_BASE_URL": public, "DESK_URL": public}
 

@@ -15,17 +15,21 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.settings import REPO_ROOT
 from connectors.agent_desk import assist
 from connectors.agent_desk.analytics import SupervisorReport, report_query
 from connectors.agent_desk.auth import DeskAuth
 from connectors.agent_desk.canned import CANNED_REPLIES, DISPOSITIONS
 from connectors.agent_desk.handoff import DeskHub
+from connectors.agent_desk.knowledge import KnowledgeApi
 from connectors.agent_desk.realtime import AgentFeed, token_hash
 from connectors.agent_desk.routing import PRIORITY_NAMES, Router
 from connectors.agent_desk.store import Agent, queue_of
 from connectors.agent_desk.validation import ApiError, bearer, json_body, text_field
 
 STATIC_DIR = Path(__file__).parent / "static"
+# The dashboard's charts: vendored from npm by scripts/vendor_widget.sh (its version pinned there).
+ECHARTS_FILE = REPO_ROOT / "models" / "webchat_vendor" / "echarts-5.6.0" / "echarts.min.js"
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
 
@@ -39,13 +43,14 @@ def summary(handoff: Dict[str, Any]) -> Dict[str, Any]:
 
 class DeskApi:
     def __init__(self, hub: DeskHub, auth: DeskAuth, router: Router, feed: AgentFeed,
-                 report: SupervisorReport) -> None:
+                 report: SupervisorReport, knowledge: KnowledgeApi) -> None:
         self.hub, self.auth, self.router, self.feed, self.report = hub, auth, router, feed, report
+        self.knowledge = knowledge
 
     def register(self, blueprint: Blueprint) -> None:
         routes: List[tuple] = [
             ("/agent/", ["GET"], self.console),
-            ("/agent/<name:(console\\.js|console\\.css)>", ["GET"], self.console_asset),
+            ("/agent/<name:(console\\.js|console\\.css|dashboard\\.js)>", ["GET"], self.console_asset),
             ("/agent/api/login", ["POST"], self.login),
             ("/agent/api/logout", ["POST"], self.logout),
             ("/agent/api/me", ["GET"], self.me),
@@ -61,10 +66,11 @@ class DeskApi:
             ("/agent/api/handoffs/<handoff_id:int>/close", ["POST"], self.close),
             ("/agent/api/takeover", ["POST"], self.take_over_bot),
             ("/agent/api/analytics/summary", ["GET"], self.analytics_summary),
+            ("/agent/vendor/echarts.min.js", ["GET"], self.echarts),
             ("/agent/internal/handoff", ["POST"], self.internal_handoff),
             ("/assist/suggest", ["POST"], self.suggest),
         ]
-        for path, methods, handler in routes:
+        for path, methods, handler in routes + self.knowledge.routes():
             blueprint.add_route(_guarded(handler), path, methods=methods, name=handler.__name__)
 
     def _handoff(self, handoff_id: int, agent: Agent, must_own: bool = True) -> Dict[str, Any]:
@@ -208,6 +214,13 @@ class DeskApi:
         self.auth.supervisor(request)
         day_from, day_to, channel = report_query(request.args)
         return response.json(await asyncio.to_thread(self.report.report, day_from, day_to, channel))
+
+    @staticmethod
+    async def echarts(_: Request) -> HTTPResponse:
+        """The dashboard's charting library, vendored from npm at build time (never from a CDN)."""
+        if not ECHARTS_FILE.is_file():
+            raise ApiError(503, "dashboard charts not built: run `make widget` (part of `make setup`)")
+        return await response.file(ECHARTS_FILE)
 
     # --- callers other than agents ----------------------------------------------------------
     async def internal_handoff(self, request: Request) -> HTTPResponse:

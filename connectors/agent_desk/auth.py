@@ -14,7 +14,7 @@ from typing import Any, Dict
 from sanic.request import Request
 
 from bot.settings import DeskSettings
-from connectors.agent_desk.store import Agent, DeskStore
+from connectors.agent_desk.store import CAPABILITIES, Agent, DeskStore
 from connectors.agent_desk.throttle import LoginThrottle
 from connectors.agent_desk.validation import ApiError, bearer, json_body
 from connectors.limits import client_address
@@ -40,6 +40,14 @@ class DeskAuth:
         agent = self.agent(request)
         if not agent.is_supervisor:
             raise ApiError(403, "only supervisors may do this")
+        return agent
+
+    def capable(self, request: Request, capability: str, what: str) -> Agent:
+        """The agent, if their role allows ``capability`` (store.CAPABILITIES); else 403 naming the roles."""
+        agent = self.agent(request)
+        if not agent.can(capability):
+            roles = [role for role, allowed in CAPABILITIES.items() if capability in allowed]
+            raise ApiError(403, f"only {' or '.join(roles)} accounts may {what}")
         return agent
 
     def check_service(self, request: Request) -> None:

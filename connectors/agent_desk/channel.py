@@ -10,7 +10,7 @@ Registered in credentials.yml like any channel; its routes sit at the server roo
 
 The pieces: auth.py (logins, throttle), api.py (routes), routing.py (who gets a customer),
 realtime.py (socket.io feed, presence), handoff.py (the hub between channels, tracker and agents),
-csat.py. Their state is in the connector database, so any number of replicas can serve the desk.
+csat.py, knowledge.py (the knowledge review loop). Their state is in the connector database, so any number of replicas can serve the desk.
 """
 from __future__ import annotations
 
@@ -28,10 +28,12 @@ from connectors.agent_desk.analytics import SupervisorReport
 from connectors.agent_desk.api import DeskApi
 from connectors.agent_desk.auth import DeskAuth
 from connectors.agent_desk.handoff import DeskHub, get_hub
+from connectors.agent_desk.knowledge import KnowledgeApi
 from connectors.agent_desk.realtime import STALE_AFTER_RECHECKS, AgentFeed, Presence
 from connectors.agent_desk.routing import Router
 from connectors.agent_desk.throttle import LoginThrottle
 from connectors.realtime import socket_server
+from knowledge_base.review.store import KnowledgeReview, review_engine
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,9 @@ class AgentDeskInput(InputChannel):
         hub.assist_hook = self._assist_push
         settings = load_settings()
         report = SupervisorReport(consumer_from_settings(), hub.store, settings.analytics_timezone)
-        DeskApi(hub, self.auth, self.router, feed, report).register(desk)
+        knowledge = KnowledgeApi(self.auth, KnowledgeReview(review_engine(settings.kb.review_db_url)), settings.kb,
+                                 report.consumer)
+        DeskApi(hub, self.auth, self.router, feed, report, knowledge).register(desk)
 
         @desk.listener("after_server_start")
         async def started(app: Any, _loop: Any) -> None:
@@ -82,6 +86,7 @@ class AgentDeskInput(InputChannel):
             app.add_task(self.router.watch_waiting())
             app.add_task(feed.heartbeat(self.settings.socket_recheck_s))
             app.add_task(report.keep_current(settings.analytics_update_s))
+            app.add_task(knowledge.reconcile())
 
         return desk
 

@@ -21,7 +21,16 @@ from connectors.agent_desk.passwords import DUMMY_HASH, hash_password, verify_pa
 from connectors.store import default_engine, metadata
 
 log = logging.getLogger(__name__)
-ROLES = ("agent", "supervisor")
+ROLES = ("agent", "editor", "approver", "supervisor")
+# What each role may do beyond serving its queues. Knowledge changes follow maker-checker: anyone may
+# draft (an agent proposes a good reply of theirs), editors also work the review queue, approvers (and
+# supervisors) decide drafts — never their own (knowledge_base/review/store.py) — and roll back.
+CAPABILITIES = {
+    "agent": frozenset({"draft"}),
+    "editor": frozenset({"draft", "edit"}),
+    "approver": frozenset({"draft", "edit", "approve"}),
+    "supervisor": frozenset({"draft", "edit", "approve", "report"}),
+}
 PRIORITIES = {"urgent": 0, "high": 1, "normal": 2}
 OPEN_STATES = ("waiting", "active")
 # Waiting-queue previews go only to agents of the handoff's queue (supervisors see every queue).
@@ -84,6 +93,9 @@ class Agent:
     @property
     def is_supervisor(self) -> bool:
         return self.role == "supervisor"
+
+    def can(self, capability: str) -> bool:
+        return capability in CAPABILITIES.get(self.role, ())
 
     def serves(self, queue: str) -> bool:
         return self.is_supervisor or queue in self.queues

@@ -120,6 +120,25 @@ def test_scripted_conversations_give_the_known_measures(engine):
     assert report["latency_ms"]["turns"] > 0
     by_channel = {c: summary(engine, TODAY, TODAY, c)["conversations"] for c in ("webchat", "wechat", "rest")}
     assert by_channel == {"webchat": 1, "wechat": 1, "rest": 4}
+    assert report["daily"] == [{"day": TODAY, "conversations": 6, "contained": 4, "handoffs": 2}]
+    assert summary(engine, TODAY, TODAY, "wechat")["daily"] == [{"day": TODAY, "conversations": 1, "contained": 0,
+                                                                  "handoffs": 1}]
+
+
+def test_the_daily_series_has_one_row_per_day_in_order(engine):
+    at = NOW - 2 * 86400
+    earlier = datetime.fromtimestamp(at, ZoneInfo(ZONE)).strftime("%Y-%m-%d")
+    with engine.begin() as conn:  # a conversation two days ago, handed over to a person
+        for offset, event in enumerate([*session("rest:y"), user("转人工"), action("action_request_human"),
+                                        bot(handoff={"handoff_id": 9, "reason": "request_human"})]):
+            conn.execute(broker_events.insert().values(sender_id="rest:y", data=json.dumps(
+                {**event, "sender_id": "rest:y", "timestamp": at + offset})))
+    consume_all(consumer(engine), 1000)
+    report = summary(engine, earlier, TODAY)
+    assert report["daily"] == [{"day": earlier, "conversations": 1, "contained": 0, "handoffs": 1},
+                               {"day": TODAY, "conversations": 6, "contained": 4, "handoffs": 2}]
+    assert sum(day["conversations"] for day in report["daily"]) == report["conversations"] == 7
+    assert summary(engine, earlier, earlier)["daily"] == report["daily"][:1]
 
 
 @settings(max_examples=8, deadline=None)

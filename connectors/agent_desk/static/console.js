@@ -26,7 +26,21 @@
     });
   }
 
-  function showLogin() { $("login-view").hidden = false; $("desk-view").hidden = true; $("logout").hidden = true; }
+  function showLogin() {
+    $("login-view").hidden = false; $("desk-view").hidden = true; $("logout").hidden = true;
+    $("tabs").hidden = true; $("dashboard-view").hidden = true;
+    window.DeskDashboard.reset();
+  }
+
+  // The dashboard tab exists only for supervisors (the API answers 403 to anyone else anyway).
+  function showTab(name) {
+    var dashboard = name === "dashboard" && me !== null && me.role === "supervisor";
+    $("desk-view").hidden = dashboard; $("dashboard-view").hidden = !dashboard;
+    [["tab-desk", !dashboard], ["tab-dashboard", dashboard]].forEach(function (t) {
+      $(t[0]).classList.toggle("active", t[1]); $(t[0]).setAttribute("aria-selected", String(t[1]));
+    });
+    if (dashboard) window.DeskDashboard.open(api);
+  }
 
   // The server ended this session (logout elsewhere, expiry, password reset, account disabled).
   function sessionEnded() {
@@ -49,8 +63,10 @@
       me = data;
       $("whoami").textContent = data.username + (data.role === "supervisor" ? "（主管）" : "") +
         " · 客户看到：" + data.display_name;
-      $("login-view").hidden = true; $("desk-view").hidden = false; $("logout").hidden = false;
+      $("login-view").hidden = true; $("logout").hidden = false; $("tabs").hidden = false;
       $("live-section").hidden = data.role !== "supervisor";
+      $("tab-dashboard").hidden = data.role !== "supervisor";
+      showTab("desk");
       $("canned").textContent = "";
       data.canned.forEach(function (text) {
         var b = el("button", null, text); b.type = "button";
@@ -175,6 +191,8 @@
       .catch(function (err) { $("login-error").textContent = "登录失败：" + err.message; });
   });
   $("logout").addEventListener("click", logout);
+  $("tab-desk").addEventListener("click", function () { showTab("desk"); });
+  $("tab-dashboard").addEventListener("click", function () { showTab("dashboard"); });
   $("reply-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var text = $("reply").value.trim();
