@@ -18,8 +18,10 @@ def prepare_databases(postgres: Postgres) -> None:
     import connectors.agent_desk.store  # noqa: F401  (its tables join the connectors' metadata)
     from bot.banking.sandbox import SandboxBank
     from connectors.store import engine_for
+    from knowledge_base.review.store import KnowledgeReview, review_engine
 
     engine_for(postgres.url("assistant")).dispose()
+    KnowledgeReview(review_engine(postgres.url("assistant"))).engine.dispose()  # the knowledge review's tables
     SandboxBank(postgres.url("sandbox_bank"))
 
 
