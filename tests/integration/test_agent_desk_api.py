@@ -16,10 +16,10 @@ import requests
 import socketio
 from requests.adapters import HTTPAdapter
 from sqlalchemy import create_engine
+from wechatpy.crypto import WeChatCrypto
 
 from bot.settings import REPO_ROOT
 from connectors.agent_desk.store import DeskStore
-from connectors.wechat.crypto import MessageCrypto
 from tests.channels import AGENT_PASSWORD, WECHAT, add_agent
 from tests.fakes.wechat_client import WeChatPusher, text_xml
 
@@ -118,7 +118,7 @@ def _conversation_id(replies: list[dict], sender: str) -> str:
 
 def _wechat(servers) -> WeChatPusher:
     return WeChatPusher(f"{servers.rasa_url}/webhooks/wechat/webhook", WECHAT["token"],
-                        MessageCrypto(WECHAT["token"], WECHAT["aes_key"], WECHAT["app_id"]))
+                        WeChatCrypto(WECHAT["token"], WECHAT["aes_key"], WECHAT["app_id"]))
 
 
 def _msg_id() -> str:

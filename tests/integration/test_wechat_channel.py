@@ -6,10 +6,11 @@ import uuid
 
 import pytest
 import requests
+from wechatpy.crypto import WeChatCrypto
 
 from bot.identity import issue_token
 from connectors.wechat.channel import RATE_LIMITED_TEXT
-from connectors.wechat.crypto import MessageCrypto, signature
+from connectors.wechat.crypto import signature
 from connectors.wechat.ids import conversation_id
 from tests.channels import AGENT_PASSWORD, CUSTOMER_SECRET, WECHAT, add_agent, channel_stack, stored_bytes
 from tests.fakes.wechat_client import WeChatPusher, event_xml, text_xml
@@ -27,7 +28,7 @@ def _msg_id() -> str:
 
 @pytest.fixture(scope="module")
 def wechat(channel_servers):
-    crypto = MessageCrypto(WECHAT["token"], WECHAT["aes_key"], WECHAT["app_id"])
+    crypto = WeChatCrypto(WECHAT["token"], WECHAT["aes_key"], WECHAT["app_id"])  # wechatpy plays WeChat
     return WeChatPusher(f"{channel_servers.rasa_url}/webhooks/wechat/webhook", WECHAT["token"], crypto)
 
 
@@ -68,7 +69,7 @@ def test_forged_stale_foreign_and_malformed_requests_never_reach_the_bot(wechat,
     assert wechat.push(text_xml(openid, "查余额", _msg_id()), forge=True).status_code == 403
     stale = str(int(time.time()) - 3600)
     assert wechat.push(text_xml(openid, "查余额", _msg_id()), timestamp=stale).status_code == 403
-    foreign = WeChatPusher(wechat.url, WECHAT["token"], MessageCrypto(WECHAT["token"], WECHAT["aes_key"],
+    foreign = WeChatPusher(wechat.url, WECHAT["token"], WeChatCrypto(WECHAT["token"], WECHAT["aes_key"],
                                                                       "wx_someone_else_00"))
     assert foreign.push(text_xml(openid, "查余额", _msg_id())).status_code == 403
     assert wechat.push("<xml><unclosed>").status_code == 400

@@ -6,6 +6,7 @@ import asyncio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from wechatpy.crypto import WeChatCrypto
 
 from connectors.wechat.api import CustomerServiceClient, WeChatApiError
 from connectors.wechat.crypto import MessageCrypto, WeChatCryptoError, aes_key, signature, signature_matches
@@ -378,9 +379,22 @@ def local(engine, fake_api):
         server.stop()
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.text(min_size=1, max_size=300))
+def test_our_crypto_and_wechatpy_read_each_other(text):
+    """Interoperability with a third-party implementation of WeChat's message encryption, both ways."""
+    ours, theirs = MessageCrypto(TOKEN, AES_KEY, APP_ID), WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    xml = f"<xml><Content><![CDATA[{text}]]></Content></xml>"
+    encrypted = ours.encrypt(xml)
+    envelope = f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+    assert theirs.decrypt_message(envelope, ours.sign("1700000000", "42", encrypted), "1700000000", "42") == xml
+    sealed = theirs.encrypt_message(xml, "43", "1700000001")
+    assert ours.decrypt(encrypted_payload(sealed)) == xml
+
+
 def _pusher(server: LocalChannel, crypto=True) -> WeChatPusher:
     return WeChatPusher(f"{server.base_url}/webhook", TOKEN,
-                        MessageCrypto(TOKEN, AES_KEY, APP_ID) if crypto else None)
+                        WeChatCrypto(TOKEN, AES_KEY, APP_ID) if crypto else None)  # wechatpy plays WeChat
 
 
 def test_plain_mode_is_refused_without_the_explicit_setting(local, caplog):
