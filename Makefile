@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 PYTEST_ARGS ?=
 
-.PHONY: setup venv encoder finetune kb model widget browser cluster-packages run test test-fast cluster cluster-stop cluster-status clean
+.PHONY: setup venv encoder finetune kb model widget browser cluster-packages run test test-fast cluster cluster-stop cluster-status clean demo-traffic
 
 # One after another: on 2 cores the fine-tune (torch) and DIET (TensorFlow) side by side oversubscribe
 # the CPU and each runs several times slower than alone.
@@ -42,6 +42,13 @@ browser:
 
 run: setup
 	@$(PY) -m bot.serve
+
+# Realistic conversations over REST, web chat and WeChat (a fake WeChat API) into the stores `make run`
+# uses, so the supervisors' dashboard has something to show; starts its own assistant on free ports
+# (docs/analytics.md, "Demo traffic"). DEMO_ARGS: e.g. --conversations 120 --seed 3.
+DEMO_ARGS ?=
+demo-traffic: setup
+	@$(PY) -m bot.demo_traffic $(DEMO_ARGS)
 
 # Several replicas on PostgreSQL + Redis behind nginx on :5005 (docs/serving.md, "Cluster"); REPLICAS=3.
 REPLICAS ?= 3

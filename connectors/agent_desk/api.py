@@ -50,7 +50,8 @@ class DeskApi:
     def register(self, blueprint: Blueprint) -> None:
         routes: List[tuple] = [
             ("/agent/", ["GET"], self.console),
-            ("/agent/<name:(console\\.js|console\\.css|dashboard\\.js)>", ["GET"], self.console_asset),
+            ("/agent/<name:(console\\.js|console\\.css|dashboard\\.js|knowledge\\.js)>", ["GET"],
+             self.console_asset),
             ("/agent/api/login", ["POST"], self.login),
             ("/agent/api/logout", ["POST"], self.logout),
             ("/agent/api/me", ["GET"], self.me),

@@ -28,18 +28,23 @@
 
   function showLogin() {
     $("login-view").hidden = false; $("desk-view").hidden = true; $("logout").hidden = true;
-    $("tabs").hidden = true; $("dashboard-view").hidden = true;
+    $("tabs").hidden = true; $("dashboard-view").hidden = true; $("knowledge-view").hidden = true;
     window.DeskDashboard.reset();
+    window.DeskKnowledge.reset();
   }
 
-  // The dashboard tab exists only for supervisors (the API answers 403 to anyone else anyway).
+  // The dashboard tab exists only for supervisors (the API answers 403 to anyone else anyway); the
+  // knowledge tab is 知识审核 for editors, approvers and supervisors, and an agent's 知识建议 form.
   function showTab(name) {
     var dashboard = name === "dashboard" && me !== null && me.role === "supervisor";
-    $("desk-view").hidden = dashboard; $("dashboard-view").hidden = !dashboard;
-    [["tab-desk", !dashboard], ["tab-dashboard", dashboard]].forEach(function (t) {
+    var knowledge = name === "knowledge" && me !== null;
+    $("desk-view").hidden = dashboard || knowledge; $("dashboard-view").hidden = !dashboard;
+    $("knowledge-view").hidden = !knowledge;
+    [["tab-desk", !dashboard && !knowledge], ["tab-dashboard", dashboard], ["tab-knowledge", knowledge]].forEach(function (t) {
       $(t[0]).classList.toggle("active", t[1]); $(t[0]).setAttribute("aria-selected", String(t[1]));
     });
     if (dashboard) window.DeskDashboard.open(api);
+    if (knowledge) window.DeskKnowledge.open(api, me);
   }
 
   // The server ended this session (logout elsewhere, expiry, password reset, account disabled).
@@ -66,6 +71,8 @@
       $("login-view").hidden = true; $("logout").hidden = false; $("tabs").hidden = false;
       $("live-section").hidden = data.role !== "supervisor";
       $("tab-dashboard").hidden = data.role !== "supervisor";
+      $("tab-knowledge").hidden = false;
+      $("tab-knowledge").textContent = data.role === "agent" ? "知识建议" : "知识审核";
       showTab("desk");
       $("canned").textContent = "";
       data.canned.forEach(function (text) {
@@ -193,6 +200,14 @@
   $("logout").addEventListener("click", logout);
   $("tab-desk").addEventListener("click", function () { showTab("desk"); });
   $("tab-dashboard").addEventListener("click", function () { showTab("dashboard"); });
+  $("tab-knowledge").addEventListener("click", function () { showTab("knowledge"); });
+  $("propose-reply").addEventListener("click", function () {  // a good reply of theirs → a knowledge draft (reviewed)
+    var asked = [].slice.call(document.querySelectorAll("#transcript .turn.customer")).pop();
+    var replied = [].slice.call(document.querySelectorAll("#transcript .turn.agent")).pop();
+    var answer = $("reply").value.trim() || (replied ? replied.textContent.replace(/^[^：]*：/, "") : "");
+    window.DeskKnowledge.proposeReply(asked ? asked.textContent : "", answer, current);
+    showTab("knowledge");
+  }, false);
   $("reply-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var text = $("reply").value.trim();
