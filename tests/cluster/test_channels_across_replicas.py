@@ -14,12 +14,12 @@ import pytest
 import requests
 import socketio
 from sqlalchemy import create_engine
+from wechatpy.crypto import WeChatCrypto
 
 from bot.cluster.services import Postgres
 from bot.settings import load_settings
 from connectors.agent_desk.csat import CSAT_QUESTION, CSAT_THANKS
 from connectors.agent_desk.store import DeskStore
-from connectors.wechat.crypto import MessageCrypto
 from connectors.wechat.ids import conversation_id
 from tests.channels import AGENT_PASSWORD, WECHAT, wait_until
 from tests.fakes.wechat_client import WeChatPusher, text_xml
@@ -40,7 +40,7 @@ def _events(cluster, conversation: str) -> list[dict]:
 
 def test_wechat_retries_landing_on_both_replicas_run_one_turn(cluster):
     """The original push and WeChat's three retries of it, at once, two on each replica."""
-    crypto = MessageCrypto(WECHAT["token"], WECHAT["aes_key"], WECHAT["app_id"])
+    crypto = WeChatCrypto(WECHAT["token"], WECHAT["aes_key"], WECHAT["app_id"])  # wechatpy plays WeChat
     pushers = [WeChatPusher(f"{_replica(cluster, i)}/webhooks/wechat/webhook", WECHAT["token"], crypto)
                for i in (1, 2)]
     openid, msg_id = f"o_{uuid.uuid4().hex[:20]}", str(uuid.uuid4().int % 10**18)
