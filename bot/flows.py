@@ -51,6 +51,12 @@ FORM_SUBMIT: dict[str, str] = {
     "complaint_form": "action_submit_complaint",
 }
 
+# The action after which each task has run to its end (its answer given or its operation submitted).
+TASK_DONE: dict[str, str] = {
+    **{entry: intent for intent, entry in TASK_ENTRY.items() if entry not in FORM_SUBMIT},
+    **{FORM_SUBMIT[entry]: intent for intent, entry in TASK_ENTRY.items() if entry in FORM_SUBMIT},
+}
+
 # Turns that interrupt a flow without ending it; the form asks its question again afterwards.
 ASIDE_INTENTS = ("faq", "nlu_fallback", "chitchat", "bot_challenge", "greet", "thank", "out_of_scope",
                  "affirm", "inform")

@@ -34,7 +34,7 @@ BATCH = 20_000
 broker_events = Table("events", MetaData(), Column("id", Integer, primary_key=True),
                       Column("sender_id", String(255)), Column("data", Text))
 UPSERT_KEYS = {"conversations": tables.conversations, "flows": tables.flows}
-INSERTS = {"kb": tables.kb_outcomes, "latency": tables.latencies}
+INSERTS = {"kb": tables.kb_outcomes, "latency": tables.latencies, "rating": tables.ratings}
 
 
 def sender_key(sender_id: str) -> str:

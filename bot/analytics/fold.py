@@ -11,13 +11,16 @@ one, or until it has been idle for the session expiry. Facts:
     (completed / cancelled / abandoned / open);
   * one row per knowledge outcome: an answer, a clarification menu, the entry a customer picked from
     one, or a message not understood (with its masked text);
-  * one latency per customer message the bot answered (message to first reply).
+  * one latency per customer message the bot answered (message to first reply);
+  * one rating per answer to the bot's satisfaction question (bot/dialogue/satisfaction.py); a low one
+    also marks the conversation's knowledge answers "low_rated", for the knowledge review queue.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from bot.dialogue.history import rollover_of
+from bot.dialogue.satisfaction import LOW_SCORE, SCORE
 from bot.flows import FORM_SUBMIT, TASK_ENTRY
 
 FLOW_OF_ENTRY = {entry: intent for intent, entry in TASK_ENTRY.items()}
@@ -25,7 +28,8 @@ FLOW_OF_SUBMIT = {submit: FLOW_OF_ENTRY[form] for form, submit in FORM_SUBMIT.it
 CANCEL_ACTIONS = ("action_cancel_task",)
 CHANNELS = ("webchat", "wechat", "rest")
 
-Fact = Dict[str, Any]  # {"table": "conversations" | "flows" | "kb" | "latency", "row": {...}}
+Fact = Dict[str, Any]  # {"table": "conversations" | "flows" | "kb" | "latency" | "rating", "row": {...}}
+RATED_ANSWERS = 5  # the latest knowledge answers of a conversation that a low score sends for review
 Mask = Callable[[str], str]
 
 
@@ -104,9 +108,13 @@ class ConversationFold:
         if metadata.get("callback_reference"):
             state["callback"] = True
         text = (asked or {}).get("text", "")
+        if metadata.get(SCORE) is not None:
+            facts += self._rating(state, int(metadata[SCORE]))
         if metadata.get("faq_id"):
             outcome = "picked" if metadata.get("selected_by_customer") else "answer"
             facts.append(self._fact(state, "kb", outcome=outcome, faq_id=metadata["faq_id"], text=text))
+            answers = state.setdefault("answers", [])  # states stored before ratings existed lack it
+            answers[:] = [*answers, {"faq_id": metadata["faq_id"], "text": text}][-RATED_ANSWERS:]
         elif metadata.get("kb_candidates"):
             facts.append(self._fact(state, "kb", outcome="clarify", faq_id=None, text=text))
         elif metadata.get("not_understood"):
@@ -140,6 +148,13 @@ class ConversationFold:
         else:
             return []
         return self._flow_fact(state)
+
+    def _rating(self, state: Dict[str, Any], score: int) -> List[Fact]:
+        facts = [self._fact(state, "rating", score=score)]
+        if score <= LOW_SCORE:
+            facts += [self._fact(state, "kb", outcome="low_rated", faq_id=a["faq_id"], text=a["text"])
+                      for a in state.get("answers", []) if a["text"]]
+        return facts
 
     # --- facts --------------------------------------------------------------------------------
     def _end_flow(self, state: Dict[str, Any], outcome: str) -> List[Fact]:

@@ -11,7 +11,10 @@ Definitions (the same in the API, the docs and the tests):
     menu of knowledge entries, over customer messages;
   * flows: per task intent, flows started, completed, cancelled, abandoned (the conversation ended
     while the flow was open) and still open;
+  * picked_entries: the entries customers chose from clarification menus, most chosen first;
   * top_unanswered: the masked texts of not-understood messages, most frequent first;
+  * csat_bot: answers to the bot's own satisfaction question given in the range (avg of 1–5, count);
+    the agents' scores come from the desk (connectors/agent_desk/analytics.py), which adds csat_avg;
   * daily: per day with conversations (in order), its conversations, contained and handed over.
 """
 from __future__ import annotations
@@ -45,7 +48,7 @@ def percentile(values: List[float], q: float) -> Optional[float]:
 
 
 def summary(engine: Engine, day_from: str, day_to: str, channel: Optional[str] = None) -> Dict[str, Any]:
-    c, f, k, lat = tables.conversations, tables.flows, tables.kb_outcomes, tables.latencies
+    c, f, k, lat, r = tables.conversations, tables.flows, tables.kb_outcomes, tables.latencies, tables.ratings
     with engine.connect() as conn:
         convs = conn.execute(select(c.c.day, c.c.handoff_reason, c.c.callback, c.c.user_turns)
                              .where(_range(c, day_from, day_to, channel), c.c.user_turns > 0)).all()
@@ -57,10 +60,11 @@ def summary(engine: Engine, day_from: str, day_to: str, channel: Optional[str] =
             select(k.c.text, func.count().label("n")).where(_range(k, day_from, day_to, channel),
                                                             k.c.outcome == "no_answer", k.c.text != "")
             .group_by(k.c.text).order_by(func.count().desc(), k.c.text).limit(TOP_UNANSWERED)).all()
-        top_entries = conn.execute(
-            select(k.c.faq_id, func.count()).where(_range(k, day_from, day_to, channel),
-                                                   k.c.outcome.in_(("answer", "picked")))
+        top_entries, picked_entries = (conn.execute(
+            select(k.c.faq_id, func.count()).where(_range(k, day_from, day_to, channel), k.c.outcome.in_(outcomes))
             .group_by(k.c.faq_id).order_by(func.count().desc(), k.c.faq_id).limit(TOP_UNANSWERED)).all()
+            for outcomes in (("answer", "picked"), ("picked",)))
+        scores = [row.score for row in conn.execute(select(r.c.score).where(_range(r, day_from, day_to, channel)))]
         latencies = [row.ms for row in conn.execute(select(lat.c.ms).where(_range(lat, day_from, day_to, channel)))]
     conversations = len(convs)
     handed = [row for row in convs if row.handoff_reason or row.callback]
@@ -77,13 +81,27 @@ def summary(engine: Engine, day_from: str, day_to: str, channel: Optional[str] =
         "no_answer_rate": _rate(kb.get("no_answer", 0), turns),
         "clarification_rate": _rate(kb.get("clarify", 0), turns),
         "clarifications": kb.get("clarify", 0), "picked_from_menu": kb.get("picked", 0),
+        "picked_entries": [{"faq_id": faq_id, "count": n} for faq_id, n in picked_entries],
         "top_entries": [{"faq_id": faq_id, "count": n} for faq_id, n in top_entries],
         "top_unanswered": [{"text": row.text, "count": row.n} for row in unanswered],
+        "csat_bot": score_summary(scores),
+        "low_rated": kb.get("low_rated", 0),
         "flows": _flows(flow_rows),
         "daily": _daily(convs),
         "latency_ms": {"p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95),
                        "p99": percentile(latencies, 0.99), "turns": len(latencies)},
     }
+
+
+def score_summary(scores: List[int]) -> Dict[str, Any]:
+    return {"avg": round(sum(scores) / len(scores), 2) if scores else None, "answers": len(scores)}
+
+
+def combined_scores(*parts: Dict[str, Any]) -> Dict[str, Any]:
+    """The mean over several score summaries' answers (each weighted by its count)."""
+    answers = sum(p["answers"] for p in parts)
+    total = sum(p["avg"] * p["answers"] for p in parts if p["answers"])
+    return {"avg": round(total / answers, 2) if answers else None, "answers": answers}
 
 
 def _daily(convs: List[Any]) -> List[Dict[str, Any]]:

@@ -42,7 +42,7 @@ kb_outcomes = Table(
     Column("conversation", String(80), nullable=False),
     Column("channel", String(16), nullable=False),
     Column("day", String(10), nullable=False, index=True),
-    Column("outcome", String(16), nullable=False),  # answer, clarify, picked, no_answer
+    Column("outcome", String(16), nullable=False),  # answer, clarify, picked, no_answer, low_rated
     Column("faq_id", String(128)),
     Column("text", String(200), nullable=False),  # the customer's message, masked
 )
@@ -53,6 +53,16 @@ latencies = Table(
     Column("channel", String(16), nullable=False),
     Column("day", String(10), nullable=False, index=True),
     Column("ms", Float, nullable=False),
+)
+
+# Answers to the bot's satisfaction question (1–5); agents' scores are on the desk's handoff rows.
+ratings = Table(
+    "analytics_ratings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation", String(80), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("day", String(10), nullable=False, index=True),  # the day the score was given
+    Column("score", Integer, nullable=False),
 )
 
 # Where the consumer is in the broker's `events` table, and which replica holds the lease to move it.

@@ -37,7 +37,15 @@ class AskHuman:
     score: int
 
 
-Step = Union[Say, Pick, AskHuman]
+@dataclass(frozen=True)
+class Rate:
+    """The customer answers the bot's satisfaction question with `score` (1–5) by its option; skipped
+    (and noted) when the last reply did not ask it."""
+
+    score: int
+
+
+Step = Union[Say, Pick, AskHuman, Rate]
 
 
 @dataclass(frozen=True)
@@ -70,15 +78,16 @@ SCRIPTS: Dict[str, Tuple[Script, ...]] = {
     # knowledge questions the knowledge base answers, then a closing
     "faq": (
         _script("faq", "开通手机银行一定要去网点吗", "换了新手机以后手机银行怎么登录", "好的，明白了，谢谢"),
-        _script("faq", "定期还没到期急用钱能取出来吗，利息怎么算", "大额存单最少存多少", "谢谢，再见"),
+        _script("faq", "定期还没到期急用钱能取出来吗，利息怎么算", "大额存单最少存多少", "谢谢，再见", Rate(5)),
         _script("faq", "出境的时候身上最多能带多少美元", "知道了，谢谢"),
         _script("faq", "ATM把我的卡吞进去了", "好的，谢谢你"),
-        _script("faq", "房贷想提前还一部分要付违约金吗", "存款利息要交税吗", "行，没别的了，拜拜"),
+        _script("faq", "房贷想提前还一部分要付违约金吗", "存款利息要交税吗", "行，没别的了，拜拜", Rate(4)),
         _script("faq", "周末网点开门吗", "征信报告在哪查，要钱吗", "谢了"),
         _script("faq", "手机银行一直收不到验证码", "好的，谢谢"),
         _script("faq", "跨行转钱收不收费", "好嘞，谢谢"),
         _script("faq", "How long does a transfer to another bank take?", "Thanks, that's all."),
-        _script("faq", "Can a foreigner open an account at your bank?", "Great, thank you. Bye!"),
+        _script("faq", "Can a foreigner open an account at your bank?", "Great, thank you. Bye!", Rate(5)),
+        _script("faq", "信用卡账单分期的手续费是怎么收的", "说了半天还是没看懂，算了，再见吧", Rate(2)),
     ),
     # a vague question: the bot offers a menu of entries and the customer picks one
     "clarify": (
@@ -102,7 +111,7 @@ SCRIPTS: Dict[str, Tuple[Script, ...]] = {
     "balance": (
         _script("balance", "帮我看看卡里还有多少钱", "最近的交易明细给我看看", "好的，谢谢", customer="C001"),
         _script("balance", "查一下余额", "多谢", customer="C002"),
-        _script("balance", "What's my balance?", "Thanks, bye", customer="C003"),
+        _script("balance", "What's my balance?", "Thanks, bye", Rate(4), customer="C003"),
         _script("balance", "我上个月花了多少钱", "余额还剩多少", "知道了，谢谢", customer="C003"),
     ),
     # a transfer started, then called off before the confirmation

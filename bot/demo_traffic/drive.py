@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
-from bot.demo_traffic.conversations import AskHuman, Pick, Say, Step
+from bot.demo_traffic.conversations import AskHuman, Pick, Rate, Say, Step
 from bot.demo_traffic.customers import Customer, RestCustomer, WebchatCustomer
 from bot.demo_traffic.desk import Desk
 from bot.demo_traffic.errors import DemoError
 from bot.demo_traffic.mix import Conversation
-from bot.demo_traffic.replies import Reply, choose
+from bot.demo_traffic.replies import Reply, choose, score_option
 from bot.demo_traffic.wechat import WeChatAccount, WeChatCustomer
 
 
@@ -27,6 +27,7 @@ class Outcome:
     picked: int = 0
     handoffs: int = 0
     csat: int = 0
+    bot_csat: int = 0
     notes: List[str] = field(default_factory=list)
     failure: Optional[str] = None
 
@@ -121,7 +122,7 @@ def run_conversation(ctx: Context, conversation: Conversation) -> Outcome:
 def follow_script(ctx: Context, customer: Customer, steps: Sequence[Step], rng: random.Random,
                   outcome: Outcome) -> Iterator[str]:
     """Takes the steps one by one, yielding what each is about to do before doing it, so a failure
-    can say where it happened. A Pick the last reply offered nothing for is skipped and noted."""
+    can say where it happened. A Pick or Rate the last reply offered nothing for is skipped and noted."""
     last = Reply()
     for number, step in enumerate(steps, start=1):
         ctx.pause(rng)
@@ -138,6 +139,15 @@ def follow_script(ctx: Context, customer: Customer, steps: Sequence[Step], rng: 
             last = customer.say(option.send)
             outcome.messages += 1
             outcome.picked += 1
+        elif isinstance(step, Rate):
+            option = score_option(last.options, step.score)
+            if option is None:
+                outcome.notes.append(f"step {number}: no satisfaction question asked")
+                continue
+            yield f"message {number} (rated {step.score})"
+            last = customer.say(option.send)
+            outcome.messages += 1
+            outcome.bot_csat += 1
         else:
             yield f"message {number} {step.text!r} and the desk"
             ask_human(ctx, customer, step, rng, outcome)

@@ -81,6 +81,11 @@ def safe(option: Option) -> bool:
     return not (any(word in title for word in UNSAFE_TITLES) or option.send.startswith(UNSAFE_PAYLOADS))
 
 
+def score_option(options: Sequence[Option], score: int) -> Optional[Option]:
+    """The option that gives `score` to the bot's satisfaction question ("4分 满意", "4 Satisfied")."""
+    return next((o for o in options if re.match(rf"{score}(?:分|\s)", o.title)), None)
+
+
 def choose(options: Sequence[Option], prefer: str, rng: random.Random) -> Optional[Option]:
     """The option a Pick step takes, or None when the reply offered nothing suitable."""
     if prefer:

@@ -35,7 +35,8 @@ def traffic_lines(outcomes: Sequence[Outcome], seconds: float) -> List[str]:
     kinds = Counter(o.conversation.kind for o in outcomes)
     lines.append("  kinds: " + ", ".join(f"{k} {kinds[k]}" for k in KINDS if kinds[k]))
     lines.append(f"  menus picked {sum(o.picked for o in outcomes)}, handoffs taken and closed by the desk "
-                 f"{sum(o.handoffs for o in outcomes)}, CSAT answers {sum(o.csat for o in outcomes)}")
+                 f"{sum(o.handoffs for o in outcomes)}, CSAT answers to agents {sum(o.csat for o in outcomes)}, "
+                 f"to the bot {sum(o.bot_csat for o in outcomes)}")
     notes = Counter(note.split(": ", 1)[-1] for o in outcomes for note in o.notes)
     if notes:
         lines.append("  notes: " + "; ".join(f"{note} ×{n}" for note, n in notes.most_common()))

@@ -4,11 +4,12 @@ Precedence (docs/dialogue.md): button payloads speak for themselves; secrets typ
 chat are warned about first; inside a flow a cancel, a correction, an answer to the pending
 question, a question aside, a switch to another task, small talk; outside a flow a follow-up
 of the task just done, details for the urgent case just reported, a pick among offered
-next steps. Anything else is left to Rasa's rules (the command ``abstain``).
+next steps; a score right after the bot's satisfaction question. Anything else is left to Rasa's rules (the command ``abstain``).
 """
 from __future__ import annotations
 
 from bot.dialogue.between_flows import TASK_PARAMETERS, between_flows
+from bot.dialogue.satisfaction import score_of
 from bot.dialogue.in_flow import FORM_SLOTS, in_flow
 from bot.dialogue.state import DialogueState
 from bot.dialogue.turn import ACTS, LIKELY, Command, Turn, switch_to
@@ -20,6 +21,9 @@ __all__ = ["ACTS", "FORM_SLOTS", "TASK_PARAMETERS", "Command", "Turn", "interpre
 def interpret(state: DialogueState, turn: Turn) -> Command:
     if turn.is_payload:
         return Command("abstain", reason="a button carries its own intent and values")
+    score = score_of(turn.text) if state.rating_asked and not state.active_form else None
+    if score is not None:
+        return Command("rate_bot", slots={"bot_csat": score}, reason="answers the satisfaction question")
     inner = in_flow(state, turn) if state.active_form else between_flows(state, turn)
     if turn.redacted:  # warn first, then do what the rest of the message asks
         if inner.act == "abstain":

@@ -11,6 +11,8 @@ from bot.flows import FORM_SUBMIT, TASK_ENTRY
 
 TURN_SLOT = "dialogue_turn"
 # Domain slots a command may set directly (the rest travel in the dialogue_turn slot as values).
+# Saying goodbye, then the satisfaction question when the bot served the conversation alone.
+GOODBYE = ["utter_goodbye", "action_ask_bot_csat"]
 SETTABLE = {slot for slots in FORM_SLOTS.values() for slot in slots} | {"currency"}
 
 
@@ -28,7 +30,7 @@ def plan_for(command: Command, state: DialogueState) -> tuple[list[str], list[Ev
         plan, events = plan_for(command.inner(), state)
         return ["action_warn_sensitive", *plan], events
     if act == "cancel_flow":
-        return ["action_cancel_task", *(["utter_goodbye"] if command.aside == "goodbye" else [])], []
+        return ["action_cancel_task", *(GOODBYE if command.aside == "goodbye" else [])], []
     if act == "ask_correction":
         return ["utter_ask_correction"], []
     if act == "correct_slots":  # the confirmation is still pending, so the form confirms again
@@ -40,7 +42,7 @@ def plan_for(command: Command, state: DialogueState) -> tuple[list[str], list[Ev
     if act == "continue_flow":
         return ["utter_continue"], []
     if act == "close_flow":
-        return ["action_close_flow", "utter_goodbye"], []
+        return ["action_close_flow", *GOODBYE], []
     if act == "handoff":
         return ["action_request_human"], []
     if act in ("start_flow", "follow_up"):
@@ -49,6 +51,8 @@ def plan_for(command: Command, state: DialogueState) -> tuple[list[str], list[Ev
         return ["action_fraud_card_details"], []
     if act == "complaint_details":
         return ["action_add_complaint_details"], []
+    if act == "rate_bot":
+        return ["action_record_bot_csat"], []
     raise ValueError(f"no plan for command {act!r}")
 
 

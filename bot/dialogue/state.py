@@ -9,14 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from bot.dialogue.history import recent_events, tail_from
+from bot.dialogue.satisfaction import question_pending
 from bot.dialogue.slot_values import Choice, choices_from_buttons
-from bot.flows import FORM_SUBMIT, TASK_ENTRY
+from bot.flows import FORM_SUBMIT, TASK_DONE, TASK_ENTRY
 
-# Actions after which a task has run to its end (its answer was given or its operation submitted).
-COMPLETION: dict[str, str] = {
-    **{entry: intent for intent, entry in TASK_ENTRY.items() if entry not in FORM_SUBMIT},
-    **{FORM_SUBMIT[entry]: intent for intent, entry in TASK_ENTRY.items() if entry in FORM_SUBMIT},
-}
 FORM_INTENT = {entry: intent for intent, entry in TASK_ENTRY.items() if entry in FORM_SUBMIT}
 TASK_SLOT_NAMES = ("card_last4", "amount", "payee", "city", "district", "branch_id", "service",
                    "appointment_date", "time_slot", "currency", "loan_type", "risk_level", "card_product", "date")
@@ -46,6 +42,7 @@ class DialogueState:
     language: Optional[str] = None
     listed: list[Choice] = field(default_factory=list)  # items the bot's last answer listed (metadata "listed")
     offered_task: Optional[str] = None  # "需要现在帮您挂失吗？" (utter_offer_<intent>) was the bot's last word
+    rating_asked: bool = False  # the bot's last word asked for a satisfaction score (bot/dialogue/satisfaction.py)
 
     @property
     def flow(self) -> Optional[str]:
@@ -105,8 +102,8 @@ def _last_task(history: Sequence[Mapping[str, Any]]) -> Optional[LastTask]:
             turns += 1
             if turns > FOLLOW_UP_TURNS:
                 return None
-        if event.get("event") == "action" and event.get("name") in COMPLETION:
-            task = LastTask(COMPLETION[event["name"]], turns_ago=turns)
+        if event.get("event") == "action" and event.get("name") in TASK_DONE:
+            task = LastTask(TASK_DONE[event["name"]], turns_ago=turns)
             task.values = _values_of_task(history[:index + 1])
             return task
     return None
@@ -144,7 +141,7 @@ def dialogue_state(events: Sequence[Mapping[str, Any]], slots: Mapping[str, Any]
     return DialogueState(active_form=active_form, requested_slot=slots.get("requested_slot"), slots=dict(slots),
                          choices=choices, last_bot_action=last_action, last_task=_last_task(history),
                          last_card=_last_card(history), language=slots.get("language"), listed=listed,
-                         offered_task=_offered_task(history))
+                         offered_task=_offered_task(history), rating_asked=question_pending(history))
 
 
 def carried_context(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -159,7 +156,7 @@ def carried_context(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
                 start = index
                 break
     ended = [i for i in range(start, len(events))
-             if events[i].get("event") == "action" and events[i].get("name") in COMPLETION]
+             if events[i].get("event") == "action" and events[i].get("name") in TASK_DONE]
     if ended:
         starts = [i for i in range(ended[-1]) if events[i].get("event") == "action"
                   and events[i].get("name") == "action_start_task"]

@@ -74,7 +74,7 @@ class Command:
 
 ACTS = ("abstain", "warn_sensitive", "cancel_flow", "ask_correction", "correct_slots", "set_slots",
         "answer_question", "small_talk", "start_flow", "handoff", "continue_flow", "close_flow", "follow_up",
-        "urgent_details", "complaint_details")
+        "urgent_details", "complaint_details", "rate_bot")
 
 
 def switch_to(intent: str, turn: Turn) -> Command:

@@ -1,6 +1,7 @@
 """The supervisors' report: the analytics summary (bot/analytics) plus what only the desk knows.
 
-Queue wait, handle time and agents' CSAT come from the desk's own handoff rows; everything else from
+Queue wait, handle time and agents' CSAT come from the desk's own handoff rows; csat_avg is the mean of
+every score in the range, the bot's (csat_bot) and the agents' (csat_agent); everything else from
 the analytics tables, which the consumer keeps current in the background (``keep_current``) and
 catches up on before each report, so a report includes conversations that ended a moment ago.
 """
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.analytics.consumer import AnalyticsConsumer
 from bot.analytics.fold import CHANNELS
-from bot.analytics.summary import percentile, summary
+from bot.analytics.summary import combined_scores, percentile, score_summary, summary
 from connectors.agent_desk.store import DeskStore
 from connectors.agent_desk.validation import ApiError
 
@@ -56,6 +57,8 @@ class SupervisorReport:
         start = datetime.combine(date.fromisoformat(day_from), day_time(), self.zone).timestamp()
         end = datetime.combine(date.fromisoformat(day_to) + timedelta(days=1), day_time(), self.zone).timestamp()
         out.update(desk_measures(self.store.handoff_rows(start, end, channel)))
+        overall = combined_scores(out["csat_bot"], out["csat_agent"])
+        out["csat_avg"], out["csat_answers"] = overall["avg"], overall["answers"]
         return out
 
     async def keep_current(self, every_s: float) -> None:
@@ -73,7 +76,7 @@ def desk_measures(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
     waits = [r["accepted_at"] - r["created_at"] for r in rows if r["accepted_at"]]
     handles = [r["ended_at"] - r["accepted_at"] for r in rows if r["accepted_at"] and r["ended_at"]]
     scores = [r["csat"] for r in rows if r["csat"] is not None]
-    return {"csat_avg": round(sum(scores) / len(scores), 2) if scores else None, "csat_answers": len(scores),
+    return {"csat_agent": score_summary(scores),
             "desk": {"handoffs": len(rows), "accepted": len(waits),
                      "wait_s": {"p50": percentile(waits, 0.5), "p95": percentile(waits, 0.95)},
                      "handle_s": {"p50": percentile(handles, 0.5), "p95": percentile(handles, 0.95)}}}

@@ -1,6 +1,6 @@
 """The knowledge loop in the console: the review queue, drafts, maker-checker decisions, rollback.
 
-    GET  /agent/api/knowledge/queue?from=&to=[&channel=]   unanswered/clarified questions, clustered (edit)
+    GET  /agent/api/knowledge/queue?from=&to=[&channel=]   unanswered/clarified/low-rated questions, clustered (edit)
     GET  /agent/api/knowledge/entries?q=                    live entries to attach paraphrases to (draft)
     GET  /agent/api/knowledge/changes[?status=draft]        changes (an agent sees their own)
     GET  /agent/api/knowledge/changes/<id>                  one change: payload, diff against live, audit
@@ -41,7 +41,7 @@ from knowledge_base.review.publish import knowledge_content, publish_live
 from knowledge_base.review.store import STATUSES, KnowledgeReview, ReviewError
 
 log = logging.getLogger(__name__)
-REVIEW_OUTCOMES = ("no_answer", "clarify")
+REVIEW_OUTCOMES = ("no_answer", "clarify", "low_rated")
 MAX_ENTRIES_LISTED = 50
 
 
@@ -76,7 +76,8 @@ class KnowledgeApi:
                               "clusters": [c.as_dict() for c in clusters]})
 
     def _review_rows(self, day_from: str, day_to: str, channel: Optional[str]) -> List[tuple]:
-        """(masked text, outcome, count) of the range's unanswered and clarified messages, caught up first."""
+        """(masked text, outcome, count) of the range's unanswered, clarified and low-rated messages, caught up
+        first."""
         self.analytics.update()
         k = tables.kb_outcomes
         query = (select(k.c.text, k.c.outcome, func.count()).where(

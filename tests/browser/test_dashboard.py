@@ -35,7 +35,8 @@ CONVERSATIONS = [["信用卡的免息还款期最长多少天", "谢谢"],  # an
 RATES = {"containment_rate", "handoff_rate", "no_answer_rate", "clarification_rate"}
 KPI_KEYS = ["conversations", "contained", "containment_rate", "handoffs", "handoff_rate", "customer_messages",
             "no_answer_rate", "clarification_rate", "clarifications", "picked_from_menu", "csat_avg",
-            "csat_answers", "desk.handoffs", "desk.accepted", "desk.wait_s.p50", "desk.wait_s.p95",
+            "csat_answers", "csat_bot.avg", "csat_bot.answers", "csat_agent.avg", "csat_agent.answers",
+            "low_rated", "desk.handoffs", "desk.accepted", "desk.wait_s.p50", "desk.wait_s.p95",
             "desk.handle_s.p50", "desk.handle_s.p95", "latency_ms.p50", "latency_ms.p95", "latency_ms.p99",
             "latency_ms.turns"]
 DAILY_KEYS = ["conversations", "contained", "handoffs"]

@@ -401,12 +401,19 @@ def test_supervisor_analytics_count_scripted_conversations(agents):
     answered, handed, cancelled = (f"an-{uuid.uuid4().hex[:8]}" for _ in range(3))
     _rest(agents, answered, "信用卡的免息还款期最长多少天")
     _rest(agents, answered, "谢谢")
+    question = _rest(agents, answered, "好的，再见")  # the bot served it alone: it asks for a score
+    assert [b["payload"] for m in question for b in m.get("buttons") or []] == ["1", "2", "3", "4", "5"]
+    assert "感谢您的评价" in " ".join(m.get("text", "") for m in _rest(agents, answered, "4分"))
     waiting = {h["id"] for h in chief.get("/agent/api/queue").json()["waiting"]}
     _rest(agents, handed, "转人工")
     _rest(agents, cancelled, "附近的网点在哪")
     _rest(agents, cancelled, "算了不查了")
     wechat = _wechat(agents)
-    assert wechat.reply_text(wechat.push(text_xml(f"o_{uuid.uuid4().hex[:20]}", "开户需要带什么材料", _msg_id())))
+    openid = f"o_{uuid.uuid4().hex[:20]}"
+    assert wechat.reply_text(wechat.push(text_xml(openid, "开户需要带什么材料", _msg_id())))
+    goodbye = wechat.reply_text(wechat.push(text_xml(openid, "知道了，拜拜", _msg_id())))
+    assert "1. 1分" in goodbye and "5. 5分" in goodbye, goodbye  # numbered options: the number is the score
+    assert "很抱歉" in wechat.reply_text(wechat.push(text_xml(openid, "2", _msg_id())))
     after = {channel: numbers(channel) for channel in ("rest", "wechat")}
 
     def moved(channel: str, *keys: str) -> int:
@@ -419,6 +426,15 @@ def test_supervisor_analytics_count_scripted_conversations(agents):
     assert (moved("rest", "conversations"), moved("rest", "contained"), moved("rest", "handoffs")) == (3, 2, 1)
     assert moved("rest", "flows", "find_branch", "started") == moved("rest", "flows", "find_branch", "cancelled") == 1
     assert (moved("wechat", "conversations"), moved("wechat", "contained")) == (1, 1)
+    assert (moved("rest", "csat_bot", "answers"), moved("wechat", "csat_bot", "answers")) == (1, 1)
+    assert moved("wechat", "low_rated") == 1 and moved("rest", "low_rated") == 0  # the answer a 2 rated
+    def added_score(channel: str) -> float:  # the averages are rounded to 2 decimals
+        def total(report: dict) -> float:
+            return (report["csat_bot"]["avg"] or 0) * report["csat_bot"]["answers"]
+        return pytest.approx(total(after[channel]) - total(before[channel]),
+                             abs=0.005 * (after[channel]["csat_bot"]["answers"] + 1))
+
+    assert (added_score("rest"), added_score("wechat")) == (4, 2)  # "4分", option 2
     for handoff_id in {h["id"] for h in chief.get("/agent/api/queue").json()["waiting"]} - waiting:
         chief.post(f"/agent/api/handoffs/{handoff_id}/accept")  # leave the queue as it was
         chief.post(f"/agent/api/handoffs/{handoff_id}/close", {"disposition": "resolved"})

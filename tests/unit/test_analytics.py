@@ -108,7 +108,7 @@ def test_scripted_conversations_give_the_known_measures(engine):
     assert report["containment_rate"] == round(4 / 6, 4)
     assert report["customer_messages"] == 17
     assert report["no_answer_rate"] == round(2 / 17, 4) and report["clarification_rate"] == round(1 / 17, 4)
-    assert report["picked_from_menu"] == 1
+    assert report["picked_from_menu"] == 1 and report["picked_entries"] == [{"faq_id": "y", "count": 1}]
     assert report["top_unanswered"] == [{"text": "asdf", "count": 1},  # equal counts: by text
                                         {"text": mask_text("我的手机号13812345678收不到"), "count": 1}]
     assert "13812345678" not in json.dumps(report, ensure_ascii=False)
@@ -202,4 +202,4 @@ def test_desk_measures_from_handoff_rows():
             {"created_at": 0, "accepted_at": 90, "ended_at": None, "csat": None},
             {"created_at": 0, "accepted_at": None, "ended_at": None, "csat": 3}]
     out = desk_measures(rows)
-    assert out["csat_avg"] == 4.0 and out["desk"]["accepted"] == 2 and out["desk"]["handle_s"]["p50"] == 300
+    assert out["csat_agent"] == {"avg": 4.0, "answers": 2} and out["desk"]["accepted"] == 2 and out["desk"]["handle_s"]["p50"] == 300

@@ -15,11 +15,11 @@ import yaml
 
 from bot.demo_traffic.__main__ import parse_args
 from bot.demo_traffic.assistant import server_overrides
-from bot.demo_traffic.conversations import CUSTOMERS, KINDS, SCRIPTS, WEIGHTS, AskHuman, Say
+from bot.demo_traffic.conversations import CUSTOMERS, KINDS, SCRIPTS, WEIGHTS, AskHuman, Rate, Say
 from bot.demo_traffic.drive import Outcome
 from bot.demo_traffic.errors import DemoError
 from bot.demo_traffic.mix import CHANNELS, plan
-from bot.demo_traffic.replies import Option, choose, rest_reply, webchat_reply, wechat_reply
+from bot.demo_traffic.replies import Option, choose, rest_reply, score_option, webchat_reply, wechat_reply
 from bot.demo_traffic.report import bank_day, report_lines, traffic_lines
 from bot.demo_traffic.wechat import WeChatAccount
 from connectors.agent_desk.canned import DISPOSITIONS
@@ -46,6 +46,20 @@ def test_every_script_is_well_formed():
         for step in asks:
             assert step.disposition in DISPOSITIONS and 1 <= step.score <= 5
             assert step.greeting and step.answer and step.detail
+        rates = [i for i, s in enumerate(script.steps) if isinstance(s, Rate)]
+        assert all(1 <= script.steps[i].score <= 5 and i == len(script.steps) - 1 for i in rates), \
+            "a rating answers the question asked after the goodbye"
+
+
+def test_the_satisfaction_options_are_found_on_every_channel():
+    zh = rest_reply([{"text": "请打分", "buttons": [{"title": f"{n}分 x", "payload": str(n)} for n in range(1, 6)]}])
+    en = webchat_reply([{"text": "Rate", "quick_replies": [{"title": f"{n} Good", "payload": str(n)}
+                                                           for n in range(1, 6)]}])
+    wechat = wechat_reply(["再见", numbered_options("请打分", [f"{n}分 x" for n in range(1, 6)])])
+    for reply in (zh, en, wechat):
+        assert score_option(reply.options, 4).send == "4" and score_option(reply.options, 1).send == "1"
+    assert score_option(rest_reply([{"text": "金额", "buttons": [{"title": "5000元", "payload": "5000"}]}]).options,
+                        5) is None
 
 
 def test_account_kinds_log_in_and_public_ones_need_not():

@@ -20,7 +20,7 @@
   var ACTIONS = { draft: "提交草稿", approve: "批准", reject: "驳回", rollback: "回滚", publish: "发布上线" };
   var FIELDS = { id: "条目 ID", category: "分类", question: "标准问题", answer: "答案", answer_en: "英文答案",
                  paraphrases: "相似问法" };
-  var OUTCOMES = { no_answer: "未能回答", clarify: "需要澄清" };
+  var OUTCOMES = { no_answer: "未能回答", clarify: "需要澄清", low_rated: "评价较低" };
   var api = null, me = null, pane = null, seq = 0;
   var $ = function (id) { return document.getElementById(id); };
 
