@@ -14,7 +14,7 @@ from bot.demo_traffic.customers import Customer, RestCustomer, WebchatCustomer
 from bot.demo_traffic.desk import Desk
 from bot.demo_traffic.errors import DemoError
 from bot.demo_traffic.mix import Conversation
-from bot.demo_traffic.replies import Reply, choose, score_option
+from bot.demo_traffic.replies import Option, Reply, choose, score_option
 from bot.demo_traffic.wechat import WeChatAccount, WeChatCustomer
 
 
@@ -130,27 +130,25 @@ def follow_script(ctx: Context, customer: Customer, steps: Sequence[Step], rng: 
             yield f"message {number} {step.text!r}"
             last = customer.say(step.text)
             outcome.messages += 1
-        elif isinstance(step, Pick):
-            option = choose(last.options, step.prefer, rng)
+        elif isinstance(step, (Pick, Rate)):
+            option, missing, counter = _option_for(step, last, rng)
             if option is None:
-                outcome.notes.append(f"step {number}: no menu offered")
+                outcome.notes.append(f"step {number}: {missing}")
                 continue
-            yield f"message {number} (picked {option.title!r})"
+            yield f"message {number} (chose {option.title!r})"
             last = customer.say(option.send)
             outcome.messages += 1
-            outcome.picked += 1
-        elif isinstance(step, Rate):
-            option = score_option(last.options, step.score)
-            if option is None:
-                outcome.notes.append(f"step {number}: no satisfaction question asked")
-                continue
-            yield f"message {number} (rated {step.score})"
-            last = customer.say(option.send)
-            outcome.messages += 1
-            outcome.bot_csat += 1
+            setattr(outcome, counter, getattr(outcome, counter) + 1)
         else:
             yield f"message {number} {step.text!r} and the desk"
             ask_human(ctx, customer, step, rng, outcome)
+
+
+def _option_for(step: Pick | Rate, last: Reply, rng: random.Random) -> Tuple[Optional[Option], str, str]:
+    """The option a Pick or Rate step sends, what to note when there is none, and the Outcome counter."""
+    if isinstance(step, Pick):
+        return choose(last.options, step.prefer, rng), "no menu offered", "picked"
+    return score_option(last.options, step.score), "no satisfaction question asked", "bot_csat"
 
 
 def _close(customer: Customer, outcome: Outcome) -> None:

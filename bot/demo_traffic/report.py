@@ -43,6 +43,12 @@ def traffic_lines(outcomes: Sequence[Outcome], seconds: float) -> List[str]:
     return lines + [f"  FAILED {o.conversation.label}: {o.failure}" for o in failed]
 
 
+def _scores(who: str, scores: Any) -> str:
+    scores = scores if isinstance(scores, dict) else {}
+    avg = scores.get("avg")
+    return f"{who} {'–' if avg is None else f'{avg:.2f}'} over {scores.get('answers', 0)}"
+
+
 def _channel_lines(outcomes: Sequence[Outcome]) -> List[str]:
     """A small table: conversations, messages and failures per channel."""
     lines = [f"  {'channel':<9}{'conversations':>14}{'messages':>10}{'failed':>8}"]
@@ -74,7 +80,8 @@ def _headline_lines(report: Report) -> List[str]:
         f"  latency p50 {_num(latency.get('p50'), ' ms')} · p95 {_num(latency.get('p95'), ' ms')} "
         f"over {latency.get('turns', 0)} turns",
         f"  CSAT {report.get('csat_avg') if report.get('csat_avg') is not None else '–'} "
-        f"({report.get('csat_answers', 0)} answers) · desk handoffs {desk.get('handoffs', 0)}, accepted "
+        f"({report.get('csat_answers', 0)} answers; {_scores('bot', report.get('csat_bot'))}, "
+        f"{_scores('agents', report.get('csat_agent'))}) · desk handoffs {desk.get('handoffs', 0)}, accepted "
         f"{desk.get('accepted', 0)}, queue wait p50 {_num((desk.get('wait_s') or {}).get('p50'), ' s')}, "
         f"handle time p50 {_num((desk.get('handle_s') or {}).get('p50'), ' s')}",
     ]

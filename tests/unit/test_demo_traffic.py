@@ -183,12 +183,14 @@ def test_the_printed_summary_reads_the_reports_fields():
               "top_entries": [{"faq_id": "transfer.arrival_time", "count": 2}],
               "top_unanswered": [{"text": "外币支票能托收吗", "count": 1}],
               "flows": {"transfer_money": {"started": 1, "completed": 0, "cancelled": 1, "abandoned": 0, "open": 0}},
-              "latency_ms": {"p50": 120.0, "p95": None, "turns": 10}, "csat_avg": None, "csat_answers": 0,
+              "latency_ms": {"p50": 120.0, "p95": None, "turns": 10}, "csat_avg": 3.67, "csat_answers": 3,
+              "csat_bot": {"avg": 4.5, "answers": 2}, "csat_agent": {"avg": 2.0, "answers": 1},
               "desk": {"handoffs": 1, "accepted": 1, "wait_s": {"p50": 3.2}, "handle_s": {"p50": None}}}
     text = "\n".join(report_lines(report, {"rest": report}))
     for expected in ("contained 3 (75.0%)", "request_human 1", "no answer 10.0%", "clarification –",
                      "transfer.arrival_time 2", "外币支票能托收吗", "flow transfer_money: started 1",
-                     "p50 120 ms", "queue wait p50 3 s", "rest 4 conversations"):
+                     "p50 120 ms", "queue wait p50 3 s", "rest 4 conversations",
+                     "CSAT 3.67 (3 answers; bot 4.50 over 2, agents 2.00 over 1)"):
         assert expected in text, expected
 
 
