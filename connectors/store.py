@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Dict, Sequence
 
-from sqlalchemy import Column, Float, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, MetaData, String, Table, Text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -44,6 +44,17 @@ wechat_once = Table(
     Column("key", String(80), primary_key=True),
     Column("value", String(80), nullable=False),
     Column("expires_at", Float, nullable=False, index=True),
+)
+
+# Which replica runs each WeChat message's turn: a lease its owner renews while the turn runs, so a
+# retry can tell a turn in progress from one whose replica died (connectors/wechat/store.MessageTurns).
+wechat_message_turns = Table(
+    "wechat_message_turns", metadata,
+    Column("key", String(80), primary_key=True),  # hashed message key (MsgId, or sender + CreateTime)
+    Column("owner", String(64), nullable=False),
+    Column("lease_until", Float, nullable=False),
+    Column("done", Boolean, nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),  # after it the replay window refuses a copy
 )
 
 # The numbered choices last offered in a conversation ("回复数字"): the next "2" means the second.

@@ -34,7 +34,7 @@ from connectors.wechat.binding import BindingFlow, add_routes
 from connectors.wechat.config import WeChatSecrets, refusal
 from connectors.wechat.crypto import MessageCrypto, WeChatCryptoError, signature_matches
 from connectors.wechat.dispatch import TurnDispatcher
-from connectors.wechat.ids import CHANNEL, conversation_id
+from connectors.wechat.ids import CHANNEL, conversation_id, message_id
 from connectors.wechat.messages import (
     MAX_BODY_BYTES,
     InboundMessage,
@@ -44,7 +44,8 @@ from connectors.wechat.messages import (
 )
 from connectors.wechat.replay import ReplayGuard, Verdict
 from connectors.wechat.replies import SUCCESS, encrypted_envelope, numbered_options, split_text, text_reply
-from connectors.wechat.store import Bindings, ConversationMap, OfferedChoices, OnceKeys, SharedAccessToken
+from connectors.wechat.store import (Bindings, ConversationMap, MessageTurns, OfferedChoices, OnceKeys,
+                                     SharedAccessToken)
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ class WeChatInput(InputChannel):
         self.conversations = ConversationMap(engine)
         self.bindings = Bindings(engine)
         once = OnceKeys(engine)
-        self.replay = ReplayGuard(once, settings.wechat_max_clock_skew_s)
+        self.replay = ReplayGuard(once, MessageTurns(engine), settings.wechat_max_clock_skew_s)
         self.binding = BindingFlow(self.bindings, self.conversations, once, settings.wechat_binding_ttl_days * 86400,
                                    settings.public_base_url, self._notify)
         self.api = CustomerServiceClient(settings.wechat_api_base, secrets_.app_id, secrets_.app_secret,
@@ -269,7 +270,8 @@ class WeChatInput(InputChannel):
             customer = self.bindings.customer_of(msg.from_user)  # None: unbound or expired → anonymous
             collector = CollectingOutputChannel()
             await on_new_message(customer_message(text, collector, CHANNEL, conversation, customer,
-                                                  metadata={"wechat_bound": customer is not None}))
+                                                  metadata={"wechat_bound": customer is not None,
+                                                            "message_id": message_id(msg.dedup_key)}))
             await self.hub.customer_message(conversation, text, CHANNEL)
             return self._render(conversation, collector.messages)
         return run
@@ -318,8 +320,8 @@ class WeChatInput(InputChannel):
             self._count_rejection("rate limited")
             return self._passive(msg, RATE_LIMITED_TEXT, encrypted)
         self.conversations.remember(conversation, msg.from_user)
-        texts = await self.dispatcher.dispatch(msg.from_user,
-                                               self._turn(msg, conversation, on_new_message))
+        texts = await self.dispatcher.dispatch(msg.from_user, self.replay.held(
+            msg.dedup_key, self._turn(msg, conversation, on_new_message)))
         if not texts:
             return response.text(SUCCESS)
         return self._passive(msg, texts[0], encrypted)

@@ -2,7 +2,8 @@
 
 WeChat waits 5 s for a reply and retries the same message up to three times. The channel lets
 only the first copy of a message through (replay.py: its MsgId is claimed in SQL, so a retry that
-lands on another replica is recognised too); the others get "success". A turn that misses the
+lands on another replica is recognised too); the others get "success", unless the replica running
+the turn died (its claim's lease lapsed): then a retry runs it. A turn that misses the
 passive window is delivered through the customer-service message API when it finishes.
 """
 from __future__ import annotations

@@ -20,6 +20,12 @@ def conversation_id(app_id: str, openid: str) -> str:
     return f"{CHANNEL}:{local_id(app_id, openid)}"
 
 
+def message_id(dedup_key: str) -> str:
+    """The turn's client message id (metadata.message_id): the same for every copy of one WeChat message,
+    so a turn run again after its replica died is applied once (bot/idempotent_turns.py)."""
+    return "wx-" + hashlib.sha256(dedup_key.encode("utf-8")).hexdigest()[:40]
+
+
 def mask_openid(openid: str) -> str:
     """What the app shows of the WeChat account being bound: enough to compare, not to reuse."""
     if len(openid) <= 8:

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, List, Optional
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -26,6 +26,7 @@ from connectors.store import (
     wechat_account_bindings,
     wechat_choices,
     wechat_conversations,
+    wechat_message_turns,
     wechat_once,
 )
 from connectors.wechat.api import AccessToken
@@ -34,6 +35,9 @@ Clock = Callable[[], float]
 CACHE_MAX = 20_000
 CHOICES_TTL_S = 30 * 60
 SAME, OTHER = "same", "other"
+# A running turn's claim lapses this long after its replica last renewed it: shorter than WeChat's ~5 s
+# between retries, so a retry after a replica died finds it lapsed; renewed every TURN_LEASE_S / 4.
+TURN_LEASE_S = 4.0
 
 
 def _create(engine: Engine, *tables) -> None:
@@ -124,6 +128,73 @@ class OnceKeys:
                     conn.execute(delete(wechat_once).where(wechat_once.c.key == hashed,
                                                            wechat_once.c.expires_at < now))
         return OTHER
+
+
+class MessageTurns:
+    """Which replica runs each message's turn, under a lease it renews while the turn runs.
+
+    WeChat retries a message it got no answer for after ~5, 10 and 15 s. A plain "seen" mark would
+    answer every retry "success" even when the replica running the turn was killed before saving it,
+    and the message would be lost. Here the first copy claims the message with a short lease; while the
+    turn runs its replica renews the lease (``held``); a retry that finds the lease lapsed and the turn
+    not done takes the claim over (compare-and-set: one retry, on one replica) and runs the turn again.
+    The channel gives each message a stable client id, so if the dead replica had already saved the
+    turn the rerun only repeats its answer (bot/idempotent_turns.py).
+    """
+
+    NEW, RUNNING, DONE, RESUMED = "new", "running", "done", "resumed"
+
+    def __init__(self, engine: Optional[Engine] = None, lease_s: float = TURN_LEASE_S, clock: Clock = time.time,
+                 owner: Optional[str] = None) -> None:
+        self.engine = engine or default_engine()
+        _create(self.engine, wechat_message_turns)
+        self.lease_s, self.clock = lease_s, clock
+        self.owner = owner or secrets.token_hex(8)
+        self.purges = PurgeSchedule()
+
+    @staticmethod
+    def _hash(key: str) -> str:
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:64]
+
+    def claim(self, key: str, expires_at: float) -> str:
+        """NEW or RESUMED: run the turn (the claim is ours); RUNNING or DONE: a copy, answer "success"."""
+        now, hashed = self.clock(), self._hash(key)
+        if self.purges.due(now):
+            with self.engine.begin() as conn:
+                conn.execute(delete(wechat_message_turns).where(wechat_message_turns.c.expires_at < now))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(wechat_message_turns.insert().values(
+                    key=hashed, owner=self.owner, lease_until=now + self.lease_s, done=False, expires_at=expires_at))
+            return self.NEW
+        except IntegrityError:
+            pass
+        t = wechat_message_turns.c
+        with self.engine.begin() as conn:
+            taken = conn.execute(update(wechat_message_turns).where(
+                t.key == hashed, t.done.is_(False), t.lease_until < now).values(
+                owner=self.owner, lease_until=now + self.lease_s)).rowcount
+            if taken == 1:
+                return self.RESUMED
+            done = conn.execute(select(t.done).where(t.key == hashed)).scalar_one_or_none()
+        return self.DONE if done else self.RUNNING
+
+    def renew(self, key: str) -> bool:
+        """Extends our lease; False when the claim is no longer ours (it lapsed and was taken over)."""
+        t = wechat_message_turns.c
+        with self.engine.begin() as conn:
+            return conn.execute(update(wechat_message_turns).where(
+                and_(t.key == self._hash(key), t.owner == self.owner, t.done.is_(False))).values(
+                lease_until=self.clock() + self.lease_s)).rowcount == 1
+
+    def finish(self, key: str, done: bool) -> None:
+        """The turn ran (done: copies are answered "success" from now on) or failed (the lease is dropped
+        at once, so WeChat's next retry runs it again)."""
+        t = wechat_message_turns.c
+        values = {"done": True} if done else {"lease_until": 0.0}
+        with self.engine.begin() as conn:
+            conn.execute(update(wechat_message_turns).where(
+                and_(t.key == self._hash(key), t.owner == self.owner)).values(**values))
 
 
 class SharedAccessToken:

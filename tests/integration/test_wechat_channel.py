@@ -6,12 +6,15 @@ import uuid
 
 import pytest
 import requests
+from sqlalchemy import create_engine, update
 from wechatpy.crypto import WeChatCrypto
 
 from bot.identity import issue_token
 from connectors.wechat.channel import RATE_LIMITED_TEXT
 from connectors.wechat.crypto import signature
+from connectors.store import wechat_message_turns
 from connectors.wechat.ids import conversation_id
+from connectors.wechat.store import MessageTurns
 from tests.channels import AGENT_PASSWORD, CUSTOMER_SECRET, WECHAT, add_agent, channel_stack, stored_bytes
 from tests.fakes.wechat_client import WeChatPusher, event_xml, text_xml
 
@@ -62,6 +65,27 @@ def test_a_retried_message_yields_exactly_one_bot_turn(wechat, channel_servers):
     assert wechat.reply_text(replies[0])
     assert [r.text for r in replies[1:]] == ["success"] * 3
     assert _user_texts(channel_servers, openid) == ["开户需要带什么材料"]
+
+
+def test_a_retry_runs_a_turn_whose_replica_died_and_repeats_one_it_had_saved(wechat, channel_servers):
+    """What a replica killed mid-turn leaves behind: its claim on the message, never renewed again."""
+    engine = create_engine(channel_servers.connector_db_url, future=True)
+    dead = MessageTurns(engine, clock=lambda: time.time() - 60, owner="killed-replica")  # its lease long lapsed
+    openid, msg_id = _openid(), _msg_id()
+    xml = text_xml(openid, "开户需要带什么材料", msg_id)
+    assert dead.claim(f"msg:{msg_id}", time.time() + 600) == MessageTurns.NEW  # died before saving the turn
+    answer = wechat.reply_text(wechat.push(xml))  # WeChat's retry
+    assert answer and _user_texts(channel_servers, openid) == ["开户需要带什么材料"]
+    assert wechat.push(xml).text == "success"  # the rerun finished: later copies are copies
+
+    openid, msg_id = _openid(), _msg_id()
+    xml = text_xml(openid, "信用卡免息期最长多少天", msg_id)
+    first = wechat.reply_text(wechat.push(xml))
+    with engine.begin() as conn:  # as if the replica died after saving the turn, before marking it done
+        conn.execute(update(wechat_message_turns).where(
+            wechat_message_turns.c.key == MessageTurns._hash(f"msg:{msg_id}")).values(done=False, lease_until=0.0))
+    assert wechat.reply_text(wechat.push(xml)) == first  # the saved answer again (same client message id)…
+    assert _user_texts(channel_servers, openid) == ["信用卡免息期最长多少天"]  # …and no second turn
 
 
 def test_forged_stale_foreign_and_malformed_requests_never_reach_the_bot(wechat, channel_servers):

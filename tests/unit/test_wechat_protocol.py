@@ -229,7 +229,8 @@ from connectors.wechat.channel import RATE_LIMITED_TEXT, WeChatInput  # noqa: E4
 from connectors.wechat.config import WeChatSecrets, refusal  # noqa: E402
 from connectors.wechat.ids import conversation_id, local_id, mask_openid  # noqa: E402
 from connectors.wechat.replay import ReplayGuard, Verdict  # noqa: E402
-from connectors.wechat.store import OTHER, SAME, Bindings, ConversationMap, OfferedChoices, OnceKeys  # noqa: E402
+from connectors.wechat.store import (OTHER, SAME, Bindings, ConversationMap, MessageTurns, OfferedChoices,  # noqa: E402
+                                     OnceKeys)
 from tests.fakes.wechat_client import WeChatPusher, event_xml, text_xml  # noqa: E402
 from tests.fakes.wechat_local import BOT_ANSWER, LocalChannel  # noqa: E402
 
@@ -285,16 +286,66 @@ def test_once_keys_are_single_use_until_they_expire_and_survive_a_new_store_obje
 
 def test_replay_guard_outlives_the_timestamp_window_and_a_restart(engine):
     now = [10_000.0]
-    guard = ReplayGuard(OnceKeys(engine, clock=lambda: now[0]), window_s=300, clock=lambda: now[0])
+    guard = ReplayGuard(OnceKeys(engine, clock=lambda: now[0]), MessageTurns(engine, clock=lambda: now[0]),
+                        window_s=300, clock=lambda: now[0])
     assert guard.ttl_s >= 2 * 300  # a timestamp stays acceptable for up to 2 × window after first sight
     assert guard.check("10000", "n1", "msg:1") is Verdict.NEW
+    guard.turns.finish("msg:1", done=True)
     assert guard.check("10000", "n1", "msg:1") is Verdict.RETRY  # byte-for-byte copy
     assert guard.check("10001", "n2", "msg:1") is Verdict.RETRY  # WeChat's retry: new nonce, same MsgId
     assert guard.check("10000", "n1", "msg:2") is Verdict.REPLAY  # captured signature, other body
     now[0] += 599
-    after_restart = ReplayGuard(OnceKeys(engine, clock=lambda: now[0]), window_s=300, clock=lambda: now[0])
+    after_restart = ReplayGuard(OnceKeys(engine, clock=lambda: now[0]), MessageTurns(engine, clock=lambda: now[0]),
+                                window_s=300, clock=lambda: now[0])
     assert after_restart.check("10000", "n1", "msg:1") is Verdict.RETRY
     assert after_restart.check("10000", "n1", "msg:3") is Verdict.REPLAY
+
+
+def test_a_message_whose_replica_died_mid_turn_is_run_again_by_exactly_one_retry(engine):
+    now = [1_000.0]
+    clock = lambda: now[0]  # noqa: E731
+    first, second, third = (MessageTurns(engine, lease_s=4.0, clock=clock, owner=name) for name in "abc")
+    assert first.claim("msg:9", expires_at=2_000) == MessageTurns.NEW
+    now[0] += 3
+    assert second.claim("msg:9", 2_000) == MessageTurns.RUNNING  # WeChat's retry while the turn runs
+    assert first.renew("msg:9")  # the running replica's heartbeat
+    now[0] += 3
+    assert second.claim("msg:9", 2_000) == MessageTurns.RUNNING  # renewed: still within the lease
+    now[0] += 5  # replica "a" was killed: no renewal for longer than the lease
+    assert second.claim("msg:9", 2_000) == MessageTurns.RESUMED  # taken over…
+    assert third.claim("msg:9", 2_000) == MessageTurns.RUNNING  # …by exactly one retry
+    assert not first.renew("msg:9")  # a replica that was only slow learns its claim is gone
+    first.finish("msg:9", done=True)  # and cannot mark another replica's run done
+    assert third.claim("msg:9", 2_000) == MessageTurns.RUNNING
+    second.finish("msg:9", done=True)
+    now[0] += 60
+    assert third.claim("msg:9", 2_000) == MessageTurns.DONE  # a late copy after the turn: "success"
+
+
+def test_a_turn_that_failed_is_run_again_by_the_next_retry(engine):
+    turns = MessageTurns(engine, owner="a")
+    assert turns.claim("msg:10", time.time() + 600) == MessageTurns.NEW
+    turns.finish("msg:10", done=False)  # the turn raised: its lease is dropped at once
+    assert MessageTurns(engine, owner="b").claim("msg:10", time.time() + 600) == MessageTurns.RESUMED
+
+
+def test_a_held_turn_keeps_its_claim_while_it_runs_and_is_done_after(engine):
+    now = [5_000.0]
+    turns = MessageTurns(engine, lease_s=0.2, clock=lambda: now[0], owner="a")
+    guard = ReplayGuard(OnceKeys(engine), turns, window_s=300)
+    assert guard.check("5000", "n9", "msg:11") is Verdict.NEW
+
+    async def slow_turn() -> list[str]:
+        for _ in range(5):  # five lease lengths of work; the clock moves on meanwhile
+            await asyncio.sleep(0.1)
+            now[0] += 0.1
+            assert MessageTurns(engine, lease_s=0.2, clock=lambda: now[0], owner="b").claim(
+                "msg:11", 6_000) == MessageTurns.RUNNING
+        return ["答复"]
+
+    assert asyncio.run(guard.held("msg:11", slow_turn)()) == ["答复"]
+    now[0] += 10
+    assert MessageTurns(engine, clock=lambda: now[0], owner="b").claim("msg:11", 6_000) == MessageTurns.DONE
 
 
 def test_offered_choices_answer_one_message_on_any_replica_and_lapse(engine):
