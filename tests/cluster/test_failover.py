@@ -7,14 +7,19 @@ import os
 import signal
 import threading
 import time
+import uuid
 from collections import Counter
 
 import pytest
 import requests
+from wechatpy.crypto import WeChatCrypto
 
 from bot.cluster.services import Postgres, Redis
 from bot.settings import load_settings
-from tests.channels import wait_until
+from connectors.wechat.ids import conversation_id
+from connectors.wechat.store import TURN_LEASE_S
+from tests.channels import WECHAT, wait_until
+from tests.fakes.wechat_client import WeChatPusher, text_xml
 
 pytestmark = pytest.mark.slow
 
@@ -126,6 +131,54 @@ def test_a_web_chat_customer_hears_a_turn_run_on_another_replica(cluster):
         assert wait_until(lambda: len(heard) > before), "the answer of replica 2 never reached the socket on replica 1"
     finally:
         client.disconnect()
+
+
+def test_a_wechat_message_whose_replica_dies_mid_turn_is_answered_once_after_a_retry(cluster):
+    """Replica 1 is killed while a WeChat message's turn waits on its (stopped) action server. WeChat's
+    next retry, ~5 s later on replica 2, finds the turn's claim lapsed and runs it: one turn, one
+    answer. Replica 1 is started again for the tests after this one."""
+    crypto = WeChatCrypto(WECHAT["token"], WECHAT["aes_key"], WECHAT["app_id"])  # wechatpy plays WeChat
+    pushers = {i: WeChatPusher(f"http://127.0.0.1:{cluster.layout.rasa_port(i)}/webhooks/wechat/webhook",
+                               WECHAT["token"], crypto) for i in (1, 2)}
+    openid, text = f"o_{uuid.uuid4().hex[:20]}", "开户需要带什么材料"
+    xml = text_xml(openid, text, str(uuid.uuid4().int % 10**18))
+    actions = cluster.pid("actions-1")
+    os.kill(actions, signal.SIGSTOP)  # replica 1's turn hangs on its action call
+    try:
+        threading.Thread(target=_push_ignoring_errors, args=(pushers[1], xml), daemon=True).start()
+        time.sleep(2.0)
+        os.kill(cluster.pid("rasa-1"), signal.SIGKILL)
+    finally:
+        os.kill(actions, signal.SIGCONT)
+    time.sleep(TURN_LEASE_S + 1.0)
+    retry = pushers[2].push(xml)
+    assert retry.status_code == 200, retry.text
+    conversation = conversation_id(WECHAT["app_id"], openid)
+    tracker = f"http://127.0.0.1:{cluster.layout.rasa_port(2)}/conversations/{conversation}/tracker"
+
+    def events() -> list[dict]:
+        response = requests.get(tracker, params={"token": load_settings().rasa_api_token}, timeout=30)
+        return response.json()["events"] if response.ok else []
+
+    # replica 2 may wait for the conversation lock replica 1 held (it lapses after LOCK_LIFETIME_S)
+    assert wait_until(lambda: any(e["event"] == "bot" for e in events()), timeout_s=60), "the retry ran no turn"
+    assert [e["text"] for e in events() if e["event"] == "user"] == [text]
+    log = cluster.layout.log_file("rasa-2").read_text(errors="replace")
+    assert "whose turn did not finish on its replica" in log  # the retry took the lapsed claim over
+    passive = [pushers[2].reply_text(retry)] if retry.text != "success" else []
+    assert wait_until(lambda: passive + cluster.wechat_api.texts_to(openid), timeout_s=30)
+    time.sleep(2)
+    delivered = passive + cluster.wechat_api.texts_to(openid)
+    assert max(Counter(delivered).values()) == 1, delivered
+    restarted = cluster.cli("start")
+    assert restarted.returncode == 0, restarted.stderr[-2000:]
+
+
+def _push_ignoring_errors(pusher: WeChatPusher, xml: str) -> None:
+    try:
+        pusher.push(xml)
+    except requests.RequestException:
+        pass  # the replica is killed under it
 
 
 # Last: it leaves one replica.
