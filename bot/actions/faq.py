@@ -16,6 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import english, turn_command
+from bot.dialogue.between_flows import FAQ_ID
 from bot.dialogue.history import recent_events
 from bot.settings import load_settings
 
@@ -24,13 +25,12 @@ log = logging.getLogger(__name__)
 KB_ANSWER_SLOT = "kb_answer_id"
 FAILED_TURNS_SLOT = "failed_turns"
 OFFER_HUMAN_AFTER = 2
-FAQ_ID_ENTITY = "faq_id"
 CLARIFY_TEXT = "您想咨询的是下面哪个问题？请点击选择；如果都不是，请换个说法描述一下。"
 CLARIFY_TEXT_EN = "Which of these questions do you mean? Tap one; if none fits, please describe it another way."
 
 
 def choice_payload(faq_id: Text) -> Text:
-    return "/faq" + json.dumps({FAQ_ID_ENTITY: faq_id}, ensure_ascii=False)
+    return "/faq" + json.dumps({FAQ_ID: faq_id}, ensure_ascii=False)
 
 
 def _answer_text(entry: Dict[Text, Any], en: bool) -> Text:
@@ -53,7 +53,9 @@ class ActionAnswerFaq(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        chosen = next(tracker.get_latest_entity_values(FAQ_ID_ENTITY), None)
+        # a menu button's entity, or the entry the customer named by position ("第二个", bot/dialogue)
+        chosen = next(tracker.get_latest_entity_values(FAQ_ID), None) or (
+            turn_command(tracker).get("slots") or {}).get(FAQ_ID)
         if chosen:
             return self._answer_choice(dispatcher, tracker, chosen)
         kb = tracker.latest_message.get("kb") or {}

@@ -5,7 +5,7 @@ import re
 from typing import Any, Optional
 
 from bot.dialogue import cues
-from bot.dialogue.slot_values import card_from_text, pick_choice
+from bot.dialogue.slot_values import card_from_text, pick_by_position, pick_choice
 from bot.dialogue.state import DialogueState
 from bot.dialogue.turn import CONFIDENT, LIKELY, OFFER_MIN, URGENT_TASKS, Command, Turn, is_knowledge_question
 from bot.flows import TASK_ENTRY
@@ -20,6 +20,9 @@ TASK_PARAMETERS: dict[str, tuple[str, ...]] = {
     "loan_inquiry": ("loan_type", "amount"),
     "wealth_products": ("risk_level",),
 }
+FAQ_ID = "faq_id"  # the entity a clarification menu's buttons carry (bot/actions/faq.choice_payload)
+# "第二个就行", "the second one please": a longer message says more than a position
+MENU_PICK_MAX_HAN, MENU_PICK_MAX_WORDS = 8, 4
 # A part's intent comes from the linear model alone, whose probabilities are softer than DIET's: over 26
 # intents, 0.5 is a clear first reading (chosen on intents/several_asks.py's held-out composites).
 PART_LIKELY = 0.5
@@ -44,6 +47,10 @@ def between_flows(state: DialogueState, turn: Turn) -> Command:
         if fixed:
             return Command("follow_up", intent=last.intent, slots={**last.values, **fixed},
                            reason="corrects the task just done")
+    entry = _menu_pick(state, turn)
+    if entry:
+        return Command("answer_question", aside="faq", slots={FAQ_ID: entry},
+                       reason="picks an entry of the clarification menu by its position")
     accepted = _accepted_offer(state, turn)
     if accepted:
         return Command("start_flow", intent=accepted, reason="accepts the task offered after an answer")
@@ -111,6 +118,19 @@ def _loose_card(turn: Turn, state: DialogueState) -> dict[str, Any]:
     card = card_from_text(turn.text, state.last_card, turn.entities.get("amount")) \
         if "card_last4" not in turn.entities else None
     return {"card_last4": card} if card else {}
+
+
+def _menu_pick(state: DialogueState, turn: Turn) -> Optional[str]:
+    """The knowledge entry "第二个" / "the last one" names in the clarification menu just offered.
+
+    By position only: a word shared with a title ("信用卡额度怎么提高" after a menu of 信用卡 entries) is
+    more likely a new question than a pick, and the knowledge base reads new questions."""
+    menu = [c for c in state.choices if c.slot == FAQ_ID]
+    han = sum(1 for ch in turn.text if "\u4e00" <= ch <= "\u9fff")
+    if not menu or han > MENU_PICK_MAX_HAN or len(re.findall(r"[A-Za-z]+", turn.text)) > MENU_PICK_MAX_WORDS:
+        return None
+    picked = pick_by_position(turn.text, menu)
+    return str(picked.value) if picked else None
 
 
 def _accepted_offer(state: DialogueState, turn: Turn) -> Optional[str]:

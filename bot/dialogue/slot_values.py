@@ -59,14 +59,22 @@ def choices_from_buttons(buttons: Sequence[dict]) -> list[Choice]:
     return found
 
 
-def pick_choice(text: str, choices: Sequence[Choice]) -> Optional[Choice]:
-    """The offered option a turn refers to by position ("第一个", "the second") or by a distinctive word."""
+def pick_by_position(text: str, choices: Sequence[Choice]) -> Optional[Choice]:
+    """The offered option a turn names by its position ("第二个", "the second one", "最后一个")."""
     lowered = text.lower()
     for word, index in _ORDINALS.items():
         if word in lowered and index < len(choices):
             return choices[index]
     if _LAST.search(text) and choices:
         return choices[-1]
+    return None
+
+
+def pick_choice(text: str, choices: Sequence[Choice]) -> Optional[Choice]:
+    """The offered option a turn refers to by position ("第一个", "the second") or by a distinctive word."""
+    by_position = pick_by_position(text, choices)
+    if by_position is not None:
+        return by_position
     hits = [c for c in choices if _shares_word(text, c.title)]
     return hits[0] if len(hits) == 1 else None
 

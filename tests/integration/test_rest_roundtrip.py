@@ -82,6 +82,14 @@ def test_clarification_buttons_select_an_entry(servers, retriever):
     assert answer["text"] == assessment.hits[1].answer
     assert _tracker(servers, sender)["slots"]["kb_answer_id"] == assessment.hits[1].faq_id
 
+    typed = _sender()  # the customer types the position instead of tapping
+    _say(servers, typed, question)
+    [answer] = _say(servers, typed, "第二个")
+    assert answer["text"] == assessment.hits[1].answer
+    [*_, picked] = [e for e in _tracker(servers, typed)["events"] if e["event"] == "bot"]
+    assert (picked["metadata"]["faq_id"], picked["metadata"]["selected_by_customer"]) == (
+        assessment.hits[1].faq_id, True)
+
 
 def test_a_long_conversation_rolls_over_and_a_follow_up_still_reads_the_task_before(servers):
     """The 5th message starts a new session (bot/session_rollover.py). "那日元呢" reads as "inform" alone;

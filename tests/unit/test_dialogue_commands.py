@@ -357,3 +357,27 @@ def test_requests_go_in_the_customers_order_with_their_own_values():
     command = interpret(DialogueState(), message)
     assert (command.intent, command.pending) == ("find_branch", "query_transactions")
     assert command.slots == {"city": "北京", "district": "朝阳区"}
+
+
+def _menu_state() -> DialogueState:
+    """The bot's last message was a clarification menu of three knowledge entries."""
+    events = [{"event": "user", "text": "手续费"},
+              {"event": "bot", "text": "您想咨询的是下面哪个问题？",
+               "data": {"buttons": [{"title": t, "payload": f'/faq{{"faq_id": "{e}"}}'} for t, e in (
+                   ("跨行转账手续费", "transfer.interbank_fee"), ("信用卡年费", "credit_card.annual_fee"),
+                   ("取现手续费", "card.withdrawal_fee"))]}},
+              {"event": "user", "text": "x"}]
+    return dialogue_state(events, {}, None)
+
+
+@pytest.mark.parametrize("text,entry", [("第二个", "credit_card.annual_fee"), ("第2个吧", "credit_card.annual_fee"),
+                                        ("最后一个", "card.withdrawal_fee"), ("the first one", "transfer.interbank_fee")])
+def test_an_entry_of_the_clarification_menu_is_picked_by_its_position(text, entry):
+    command = interpret(_menu_state(), turn(text, "inform", 0.5))
+    assert (command.act, command.aside, command.slots) == ("answer_question", "faq", {"faq_id": entry})
+
+
+@pytest.mark.parametrize("text", ["第二个问题是信用卡额度怎么提高", "信用卡年费能免吗", "好的"])
+def test_a_new_question_after_the_menu_is_no_pick(text):
+    command = interpret(_menu_state(), turn(text, "faq", 0.9, kb="answer"))
+    assert command.act != "answer_question" or "faq_id" not in command.slots

@@ -47,6 +47,17 @@ def test_a_chosen_button_is_answered_from_the_index(retriever):
     assert events[0]["value"] == "account.account_types"
 
 
+def test_an_entry_picked_by_position_is_answered_as_chosen(retriever):
+    """"第二个" after the menu: the dialogue policy names the entry in its turn record (bot/dialogue)."""
+    clarify_event = {"event": "bot", "metadata": {"kb_candidates": [{"faq_id": "account.account_types",
+                                                                       "score": 0.88}]}}
+    record = {"turn_id": "m1", "command": {"act": "answer_question", "slots": {"faq_id": "account.account_types"}}}
+    latest = {"text": "第二个", "intent": {"name": "inform", "confidence": 0.5}, "entities": [], "message_id": "m1"}
+    tracker = Tracker("c1", {"dialogue_turn": record}, latest, [clarify_event], False, None, {}, "action_listen")
+    [message], _ = _run(tracker)
+    assert (message["faq_id"], message["selected_by_customer"]) == ("account.account_types", True)
+
+
 def test_unknown_choice_or_no_confident_hit_says_so_and_clears_the_slot():
     cases = [_tracker({"decision": "no_answer", "hits": [HIT]}), _tracker({}), _tracker(None),
              _tracker(None, [{"entity": "faq_id", "value": "account.does_not_exist"}])]
