@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -20,6 +19,7 @@ from bot.actions.common import (backend, buttons, call_bank, customer_id, englis
                                 turn_command)
 from bot.actions.desk import handoff_reason, request_handoff
 from bot.actions.forms import card_label, eligible_cards, request_key
+from bot.dialogue.cues import han_count, latin_word_count
 from bot.dialogue.history import recent_events
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,7 @@ CALLBACK_RESPONSES = {(True, False): "utter_handoff_after_hours",
 
 def tells_what_happened(text: Text) -> bool:
     """More than "我要投诉X": long enough to say what happened (Chinese characters or English words)."""
-    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    return han >= MIN_OPENING_DETAIL_CHARS or len(re.findall(r"[A-Za-z]+", text)) >= MIN_OPENING_DETAIL_WORDS
+    return han_count(text) >= MIN_OPENING_DETAIL_CHARS or latin_word_count(text) >= MIN_OPENING_DETAIL_WORDS
 
 
 def open_ticket(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text, summary: Text,

@@ -126,8 +126,8 @@ def _menu_pick(state: DialogueState, turn: Turn) -> Optional[str]:
     By position only: a word shared with a title ("信用卡额度怎么提高" after a menu of 信用卡 entries) is
     more likely a new question than a pick, and the knowledge base reads new questions."""
     menu = [c for c in state.choices if c.slot == FAQ_ID]
-    han = sum(1 for ch in turn.text if "\u4e00" <= ch <= "\u9fff")
-    if not menu or han > MENU_PICK_MAX_HAN or len(re.findall(r"[A-Za-z]+", turn.text)) > MENU_PICK_MAX_WORDS:
+    if not menu or cues.han_count(turn.text) > MENU_PICK_MAX_HAN or \
+            cues.latin_word_count(turn.text) > MENU_PICK_MAX_WORDS:
         return None
     picked = pick_by_position(turn.text, menu)
     return str(picked.value) if picked else None

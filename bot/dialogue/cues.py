@@ -111,10 +111,20 @@ _ENGLISH_WORDS = frozenset(
     "one any some all much many more about".split())
 
 
+def han_count(text: str) -> int:
+    """Chinese characters in `text`."""
+    return len(_HAN.findall(text))
+
+
+def latin_word_count(text: str) -> int:
+    """Runs of Latin letters in `text` (English words, roughly)."""
+    return len(re.findall(r"[A-Za-z]+", text))
+
+
 def language_of(text: str) -> str | None:
     """'en' for a message written in English, 'zh' for Chinese, None when it cannot tell (digits, "ok",
     letters that are no English words)."""
-    latin, han = len(_LATIN.findall(text)), len(_HAN.findall(text))
+    latin, han = len(_LATIN.findall(text)), han_count(text)
     words = [w.lower() for w in re.findall(r"[A-Za-z']+", text)]
     english = sum(w in _ENGLISH_WORDS for w in words)
     if han:  # "ok的", "我要transfer": Chinese with a Latin word in it

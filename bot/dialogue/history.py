@@ -47,6 +47,17 @@ def tail_from(events: Sequence[Mapping[str, Any]], start: int) -> list[dict[str,
     return tail
 
 
+def last_bot_event(history: Sequence[Mapping[str, Any]]) -> Optional[Mapping[str, Any]]:
+    """The bot's last message in `history` (events before the current customer message), or None when
+    the customer spoke after it."""
+    for event in reversed(history):
+        if event.get("event") == "user":
+            return None
+        if event.get("event") == "bot":
+            return event
+    return None
+
+
 def since_session_start(events: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The events since the last real session start (rollovers are not one): a whole conversation
     as the customer and an agent know it, from a tracker holding all sessions."""

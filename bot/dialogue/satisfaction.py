@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Optional, Sequence
 
-from bot.dialogue.history import recent_events, since_session_start
+from bot.dialogue.history import last_bot_event, recent_events, since_session_start
 from bot.flows import TASK_DONE
 
 QUESTION = "bot_csat_question"  # bot event metadata: this message asked for a score
@@ -61,10 +61,4 @@ def question_pending(history: Sequence[Mapping[str, Any]]) -> bool:
     """Was the bot's last message before the current turn the satisfaction question?
 
     `history` ends before the current customer message (bot.dialogue.state)."""
-    for event in reversed(history):
-        kind = event.get("event")
-        if kind == "user":
-            return False
-        if kind == "bot":
-            return QUESTION in (event.get("metadata") or {})
-    return False
+    return QUESTION in ((last_bot_event(history) or {}).get("metadata") or {})

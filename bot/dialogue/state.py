@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
-from bot.dialogue.history import recent_events, tail_from
+from bot.dialogue.history import last_bot_event, recent_events, tail_from
 from bot.dialogue.satisfaction import question_pending
 from bot.dialogue.slot_values import Choice, choices_from_buttons
 from bot.flows import FORM_SUBMIT, TASK_DONE, TASK_ENTRY
@@ -85,13 +85,8 @@ PENDING_SLOT = "pending_task"  # a second task asked with the first, offered whe
 
 def _offered_task(history: Sequence[Mapping[str, Any]]) -> Optional[str]:
     """The task the bot's last message offered to do now, after a knowledge answer (bot/domain/offers.yml)."""
-    for event in reversed(history):
-        if event.get("event") == "user":
-            return None
-        if event.get("event") == "bot":
-            utter = str((event.get("metadata") or {}).get("utter_action") or "")
-            return utter[len(OFFER_PREFIX):] if utter.startswith(OFFER_PREFIX) else None
-    return None
+    utter = str(((last_bot_event(history) or {}).get("metadata") or {}).get("utter_action") or "")
+    return utter[len(OFFER_PREFIX):] if utter.startswith(OFFER_PREFIX) else None
 
 
 def _last_task(history: Sequence[Mapping[str, Any]]) -> Optional[LastTask]:

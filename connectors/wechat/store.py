@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, List, Optional
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import Table, and_, delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -43,6 +43,18 @@ TURN_LEASE_S = 4.0
 def _create(engine: Engine, *tables) -> None:
     for table in tables:
         table.create(engine, checkfirst=True)
+
+
+def hashed_key(text: str) -> str:
+    """How one-time keys and message keys are stored: hashed, so no openid or MsgId is kept in clear."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:64]
+
+
+def _purge_expired(engine: Engine, table: Table, purges: PurgeSchedule, now: float) -> None:
+    """Deletes `table`'s rows past their `expires_at`, when the schedule says it is time."""
+    if purges.due(now):
+        with engine.begin() as conn:
+            conn.execute(delete(table).where(table.c.expires_at < now))
 
 
 class ConversationMap:
@@ -91,28 +103,18 @@ class OnceKeys:
         _create(self.engine, wechat_once)
         self.purges = PurgeSchedule()
 
-    @staticmethod
-    def _hash(text: str) -> str:
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:64]
-
-    def _purge(self, now: float) -> None:
-        if not self.purges.due(now):
-            return
-        with self.engine.begin() as conn:
-            conn.execute(delete(wechat_once).where(wechat_once.c.expires_at < now))
-
     def taken(self, key: str) -> bool:
         with self.engine.connect() as conn:
             expires_at = conn.execute(select(wechat_once.c.expires_at)
-                                      .where(wechat_once.c.key == self._hash(key))).scalar_one_or_none()
+                                      .where(wechat_once.c.key == hashed_key(key))).scalar_one_or_none()
         return expires_at is not None and expires_at >= self.clock()
 
     def claim(self, key: str, value: str, expires_at: float) -> Optional[str]:
         """None when `key` was unused (now taken until `expires_at`); SAME when it was taken with this
         `value`, OTHER when with another. Keys and values are stored hashed (no openid in clear)."""
         now = self.clock()
-        self._purge(now)
-        hashed, hashed_value = self._hash(key), self._hash(value)[:40]
+        _purge_expired(self.engine, wechat_once, self.purges, now)
+        hashed, hashed_value = hashed_key(key), hashed_key(value)[:40]
         for _ in range(2):
             try:
                 with self.engine.begin() as conn:
@@ -152,16 +154,10 @@ class MessageTurns:
         self.owner = owner or secrets.token_hex(8)
         self.purges = PurgeSchedule()
 
-    @staticmethod
-    def _hash(key: str) -> str:
-        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:64]
-
     def claim(self, key: str, expires_at: float) -> str:
         """NEW or RESUMED: run the turn (the claim is ours); RUNNING or DONE: a copy, answer "success"."""
-        now, hashed = self.clock(), self._hash(key)
-        if self.purges.due(now):
-            with self.engine.begin() as conn:
-                conn.execute(delete(wechat_message_turns).where(wechat_message_turns.c.expires_at < now))
+        now, hashed = self.clock(), hashed_key(key)
+        _purge_expired(self.engine, wechat_message_turns, self.purges, now)
         try:
             with self.engine.begin() as conn:
                 conn.execute(wechat_message_turns.insert().values(
@@ -184,7 +180,7 @@ class MessageTurns:
         t = wechat_message_turns.c
         with self.engine.begin() as conn:
             return conn.execute(update(wechat_message_turns).where(
-                and_(t.key == self._hash(key), t.owner == self.owner, t.done.is_(False))).values(
+                and_(t.key == hashed_key(key), t.owner == self.owner, t.done.is_(False))).values(
                 lease_until=self.clock() + self.lease_s)).rowcount == 1
 
     def finish(self, key: str, done: bool) -> None:
@@ -194,7 +190,7 @@ class MessageTurns:
         values = {"done": True} if done else {"lease_until": 0.0}
         with self.engine.begin() as conn:
             conn.execute(update(wechat_message_turns).where(
-                and_(t.key == self._hash(key), t.owner == self.owner)).values(**values))
+                and_(t.key == hashed_key(key), t.owner == self.owner)).values(**values))
 
 
 class SharedAccessToken:

@@ -14,7 +14,7 @@ from connectors.wechat.channel import RATE_LIMITED_TEXT
 from connectors.wechat.crypto import signature
 from connectors.store import wechat_message_turns
 from connectors.wechat.ids import conversation_id
-from connectors.wechat.store import MessageTurns
+from connectors.wechat.store import MessageTurns, hashed_key
 from tests.channels import AGENT_PASSWORD, CUSTOMER_SECRET, WECHAT, add_agent, channel_stack, stored_bytes
 from tests.fakes.wechat_client import WeChatPusher, event_xml, text_xml
 
@@ -83,7 +83,7 @@ def test_a_retry_runs_a_turn_whose_replica_died_and_repeats_one_it_had_saved(wec
     first = wechat.reply_text(wechat.push(xml))
     with engine.begin() as conn:  # as if the replica died after saving the turn, before marking it done
         conn.execute(update(wechat_message_turns).where(
-            wechat_message_turns.c.key == MessageTurns._hash(f"msg:{msg_id}")).values(done=False, lease_until=0.0))
+            wechat_message_turns.c.key == hashed_key(f"msg:{msg_id}")).values(done=False, lease_until=0.0))
     assert wechat.reply_text(wechat.push(xml)) == first  # the saved answer again (same client message id)…
     assert _user_texts(channel_servers, openid) == ["信用卡免息期最长多少天"]  # …and no second turn
 
