@@ -194,7 +194,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     os.environ.setdefault("WEBCHAT_SESSIONS_PER_ADDRESS_PER_HOUR", str(args.sockets * 60))
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     with our_servers(LOG_DIR) as servers:
-        actions, rasa = servers.processes[0].pid, servers.processes[1].pid
+        actions, rasa = servers.by_name["actions"].pid, servers.by_name["rasa"].pid
         soak, ramp_s = asyncio.run(run(servers.rasa_url, {"rasa": rasa, "actions": actions},
                                        args.sockets, args.minutes, args.every_s))
     summary = summarize(soak, args.sockets, args.minutes, ramp_s)

@@ -1,7 +1,7 @@
-"""Start the action server and the Rasa server together: ``python -m bot.serve``.
+"""Start the action server, the Rasa server and the analytics consumer together: ``python -m bot.serve``.
 
-Checks the ports first, waits until both answer, prints how to talk to the
-assistant, and stops both on Ctrl-C (or when either one dies).
+Checks the ports first, waits until both servers answer, prints how to talk to the
+assistant, and stops all three on Ctrl-C (or when any one dies).
 """
 from __future__ import annotations
 
@@ -56,6 +56,7 @@ def server_env(settings: Settings) -> dict[str, str]:
             "TRACKER_DB_PATH": str(settings.tracker_db_path), "ANALYTICS_DB_PATH": str(settings.analytics_db_path),
             "KB_INDEX_DIR": str(settings.index_dir), "KB_ENCODER_PATH": str(settings.encoder_path),
             "KB_RELOAD_INTERVAL_S": str(settings.kb_reload_interval_s), "KB_REVIEW_DB_URL": settings.kb_review_db_url,
+            "KB_DOCUMENTS_DIR": str(settings.kb_documents_dir),
             "BANK_DB_URL": settings.bank_db_url, "ASSISTANT_SECRETS_DIR": str(settings.secrets_dir),
             "ACTION_SERVER_SECRET": action_server_secret(settings.secrets_dir),
             "DESK_SERVICE_TOKEN": configured_secret("DESK_SERVICE_TOKEN", settings.secrets_dir, "desk_service.token"),
@@ -101,12 +102,13 @@ def rasa_run_args(model: Path, settings: Settings, endpoints: str = "bot/endpoin
 
 @dataclass
 class Servers(AbstractContextManager):
-    """The two processes; use as a context manager so they always stop."""
+    """The processes; use as a context manager so they always stop."""
 
     model: Path
     settings: Settings = field(default_factory=load_settings)
     log_dir: Path | None = None
     processes: list[subprocess.Popen] = field(default_factory=list)
+    by_name: dict[str, subprocess.Popen] = field(default_factory=dict)  # "actions", "analytics", "rasa"
 
     @property
     def rasa_url(self) -> str:
@@ -117,7 +119,9 @@ class Servers(AbstractContextManager):
         ensure_port_free(self.settings.action_port, "ACTION_PORT")
         env = server_env(self.settings)
         actions = self._spawn_action_server(env)
-        rasa = self._spawn(self.rasa_args(), env, "rasa")
+        # the analytics consumer folds events in its own process, not in the one serving customers
+        self._spawn(["-m", "bot.analytics"], env, "analytics", python=True)
+        rasa = self._spawn(self.rasa_args(), {**env, "ANALYTICS_IN_PROCESS": "0"}, "rasa")
         self._wait_for_action_server(actions)
         wait_until_up(f"{self.rasa_url}/", rasa, log=self._log("rasa"))
         return self
@@ -163,6 +167,7 @@ class Servers(AbstractContextManager):
                                    stdout=out, stderr=subprocess.STDOUT if out else None,
                                    start_new_session=True)
         self.processes.append(process)
+        self.by_name[name] = process
         return process
 
     def stop(self) -> None:

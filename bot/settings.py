@@ -57,6 +57,7 @@ class Settings:
     kb_reload_interval_s: float
     kb_query_runtime: str
     kb_review_db_url: str
+    kb_documents_dir: Path
     rasa_port: int
     action_port: int
     tracker_db_path: Path
@@ -67,6 +68,9 @@ class Settings:
     analytics_timezone: str = "Asia/Shanghai"  # the bank's day, for per-day measures
     analytics_idle_close_s: float = 3600.0  # a conversation idle this long is over (the session expiry)
     analytics_update_s: float = 15.0  # how often the desk's background consumer reads new events
+    # False where the consumer runs as its own process (python -m bot.analytics; `make run` starts one),
+    # so the serving Rasa process spends no CPU on folding events
+    analytics_in_process: bool = True
 
     @property
     def kb(self) -> KBConfig:
@@ -75,7 +79,7 @@ class Settings:
                         index_dir=self.index_dir, content_dir=self.content_dir,
                         query_prefix=self.query_prefix, passage_prefix=self.passage_prefix,
                         reload_interval_s=self.kb_reload_interval_s, query_runtime=self.kb_query_runtime,
-                        review_db_url=self.kb_review_db_url)
+                        review_db_url=self.kb_review_db_url, documents_dir=self.kb_documents_dir)
 
     @property
     def rasa_api_token(self) -> str:
@@ -135,6 +139,7 @@ def load_settings() -> Settings:
         kb_reload_interval_s=kb.reload_interval_s,
         kb_query_runtime=kb.query_runtime,
         kb_review_db_url=kb.review_db_url,
+        kb_documents_dir=kb.documents_dir,
         rasa_port=env_int("RASA_PORT", 5005),
         action_port=env_int("ACTION_PORT", 5055),
         tracker_db_path=_path("TRACKER_DB_PATH", REPO_ROOT / "var" / "tracker.db"),
@@ -145,6 +150,7 @@ def load_settings() -> Settings:
         analytics_timezone=os.environ.get("ANALYTICS_TIMEZONE", "").strip() or "Asia/Shanghai",
         analytics_idle_close_s=_float("ANALYTICS_IDLE_CLOSE_S", 3600.0),
         analytics_update_s=_float("ANALYTICS_UPDATE_S", 15.0),
+        analytics_in_process=_choice("ANALYTICS_IN_PROCESS", ("1", "0"), "1") == "1",
     )
 
 

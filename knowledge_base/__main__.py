@@ -5,6 +5,8 @@
     python -m knowledge_base eval --set ../shared/eval/dev_faq.jsonl [--negatives ../shared/eval/dev_intents.jsonl]
     python -m knowledge_base calibrate
     python -m knowledge_base import FILE.csv|FILE.jsonl
+    python -m knowledge_base ingest PATH... [--watch]
+    python -m knowledge_base eval-docs --set ../shared/eval/dev_doc_questions.jsonl
 
 The one place the library's CLI reads the environment (``KBConfig.from_env()``).
 """
@@ -45,11 +47,28 @@ def _parser(settings: KBConfig) -> argparse.ArgumentParser:
     importer = sub.add_parser("import", help="add entries from a CSV or JSONL file to the content")
     importer.add_argument("file", type=Path)
     importer.add_argument("--content", type=Path, default=settings.content_dir)
+    ingest = sub.add_parser("ingest", help="add PDF, DOCX and HTML documents (files or folders) to the documents "
+                                           "folder and publish the index with their passages")
+    ingest.add_argument("paths", type=Path, nargs="+")
+    ingest.add_argument("--documents", type=Path, default=settings.documents_dir,
+                        help=f"documents folder (default: KB_DOCUMENTS_DIR = {settings.documents_dir})")
+    ingest.add_argument("--watch", action="store_true", help="keep watching the paths and re-ingest what changes")
+    ingest.add_argument("--interval", type=float, default=5.0, help="seconds between checks with --watch")
+    calibrate_docs = sub.add_parser("calibrate-docs", help="fit the documents' answer model "
+                                                           "(document_retrieval.yml) on our own question set")
+    calibrate_docs.add_argument("--set", type=Path, default=None,
+                                help="JSONL questions (default: knowledge_base/calibration/doc_questions.jsonl)")
+    eval_docs = sub.add_parser("eval-docs", help="section cited, facts contained and unanswerable questions left "
+                                                 "unanswered, per document")
+    eval_docs.add_argument("--set", type=Path, required=True, help='JSONL with "text", "doc", "section", "facts"')
+    eval_docs.add_argument("--out", type=Path, default=Path("benchmarks/results/eval_docs.json"),
+                           help="JSON result (a .png plot beside it)")
     return parser
 
 
-def _run(args: argparse.Namespace, config: KBConfig) -> None:
+def _run(args: argparse.Namespace, config: KBConfig) -> int | None:
     from knowledge_base import load_retriever
+    from knowledge_base.index import IndexUnavailable
 
     if args.command == "build":
         from knowledge_base.index import build_index
@@ -80,6 +99,29 @@ def _run(args: argparse.Namespace, config: KBConfig) -> None:
 
         added = import_file(args.file, args.content)
         print(f"imported {len(added)} entries into {args.content}; run `python -m knowledge_base build` to index them")
+    elif args.command == "ingest":
+        from knowledge_base.ingest.cli import ingest_command
+
+        return ingest_command(args.paths, replace(config, documents_dir=args.documents.resolve()), args.watch, args.interval)
+    elif args.command == "calibrate-docs":
+        from knowledge_base.doc_calibrate import DEFAULT_SET, calibrate_documents
+        from knowledge_base.evaluate_docs import read_questions
+
+        retriever = load_retriever(config=config)
+        if retriever.documents is None:
+            raise IndexUnavailable("the index has no documents; ingest some first: python -m knowledge_base ingest PATH")
+        document = calibrate_documents(retriever, read_questions(args.set or DEFAULT_SET),
+                                       config.document_retrieval_config)
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    elif args.command == "eval-docs":
+        from knowledge_base.evaluate_docs import evaluate_docs, format_table, plot, read_questions
+
+        result = evaluate_docs(load_retriever(config=config), read_questions(args.set))
+        print(format_table(result))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"set": str(args.set), **result}, ensure_ascii=False, indent=2))
+        plot(result, args.out.with_suffix(".png"))
+        print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,14 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     from knowledge_base.embedding import EncoderMissing
     from knowledge_base.evaluate import EvalSetError
     from knowledge_base.index import IndexUnavailable
+    from knowledge_base.ingest.blocks import DocumentError
     from knowledge_base.review.changes import ChangeError
 
     try:
-        _run(args, config)
-    except (ContentError, EncoderMissing, IndexUnavailable, EvalSetError, ChangeError) as exc:
+        return _run(args, config) or 0
+    except (ContentError, EncoderMissing, IndexUnavailable, EvalSetError, ChangeError, DocumentError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    return 0
 
 
 if __name__ == "__main__":

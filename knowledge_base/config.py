@@ -18,12 +18,16 @@ REPO_ROOT = PACKAGE_DIR.parent
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
 DEFAULT_CONTENT_DIR = PACKAGE_DIR / "content"
+# The bank's documents (PDF, DOCX, HTML) answered from with a citation; `python -m knowledge_base ingest` adds to it.
+DEFAULT_DOCUMENTS_DIR = PACKAGE_DIR / "documents"
 DEFAULT_QUERY_PREFIX = "query: "
 DEFAULT_PASSAGE_PREFIX = "passage: "
 DEFAULT_RELOAD_INTERVAL_S = 2.0
 # The banking words jieba must keep whole; shared with the NLU pipeline's tokenizer.
 DEFAULT_USER_DICT = REPO_ROOT / "intents" / "jieba" / "banking.txt"
 DEFAULT_RETRIEVAL_CONFIG = PACKAGE_DIR / "retrieval.yml"
+# Answering from documents: fusion and the fitted answer model (`python -m knowledge_base calibrate-docs`).
+DEFAULT_DOCUMENT_RETRIEVAL_CONFIG = PACKAGE_DIR / "document_retrieval.yml"
 DEFAULT_NEGATIVES = PACKAGE_DIR / "calibration" / "negatives.yml"
 DEFAULT_REVIEW_DB_URL = f"sqlite:///{REPO_ROOT / 'var' / 'knowledge.db'}"
 # How customer queries are embedded: "onnx" (the encoder's ONNX twin, same vectors, faster) or "torch".
@@ -52,11 +56,13 @@ class KBConfig:
     base_encoder_path: Path = default_base_encoder_path()
     index_dir: Path = default_index_dir()
     content_dir: Path = DEFAULT_CONTENT_DIR
+    documents_dir: Path = DEFAULT_DOCUMENTS_DIR
     query_prefix: str = DEFAULT_QUERY_PREFIX
     passage_prefix: str = DEFAULT_PASSAGE_PREFIX
     reload_interval_s: float = DEFAULT_RELOAD_INTERVAL_S
     user_dict: Path = DEFAULT_USER_DICT
     retrieval_config: Path = DEFAULT_RETRIEVAL_CONFIG
+    document_retrieval_config: Path = DEFAULT_DOCUMENT_RETRIEVAL_CONFIG
     negatives: Path = DEFAULT_NEGATIVES
     query_runtime: str = QUERY_RUNTIMES[0]
     # Approved knowledge changes (review/store.py), shared by every replica and the build command.
@@ -77,6 +83,7 @@ class KBConfig:
             base_encoder_path=env_path(env, "KB_BASE_ENCODER_PATH", default_base_encoder_path(models)),
             index_dir=env_path(env, "KB_INDEX_DIR", default_index_dir(models)),
             content_dir=env_path(env, "KB_CONTENT_DIR", DEFAULT_CONTENT_DIR),
+            documents_dir=env_path(env, "KB_DOCUMENTS_DIR", DEFAULT_DOCUMENTS_DIR),
             query_prefix=env.get("KB_QUERY_PREFIX", DEFAULT_QUERY_PREFIX),
             passage_prefix=env.get("KB_PASSAGE_PREFIX", DEFAULT_PASSAGE_PREFIX),
             reload_interval_s=env_float(env, "KB_RELOAD_INTERVAL_S", DEFAULT_RELOAD_INTERVAL_S),

@@ -54,12 +54,20 @@ class FaqEntry:
 @dataclass
 class Content:
     entries: list[FaqEntry] = field(default_factory=list)
+    # The bank's documents, each {"doc": file name, "sha256": of the file, "passages": [passage dicts]}
+    # (knowledge_base/ingest): answered from when no FAQ entry is confident.
+    documents: list[dict] = field(default_factory=list)
 
     def by_id(self) -> dict[str, FaqEntry]:
         return {e.id: e for e in self.entries}
 
+    @property
+    def passages(self) -> list[dict]:
+        return [p for document in sorted(self.documents, key=lambda d: d["doc"]) for p in document["passages"]]
+
     def content_hash(self) -> str:
-        payload = json.dumps([e.as_dict() for e in sorted(self.entries, key=lambda e: e.id)],
+        entries = [e.as_dict() for e in sorted(self.entries, key=lambda e: e.id)]
+        payload = json.dumps({"entries": entries, "passages": self.passages} if self.documents else entries,
                              ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 

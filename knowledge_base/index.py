@@ -9,6 +9,7 @@ Layout of the index folder::
     <version>/negatives.npy query vectors of messages that are not knowledge questions
     <version>/entries.json  entry metadata (id, question, answer, answer_en, ...)
     <version>/manifest.json encoder identity, dim, counts, content hash, build time
+    <version>/passages.*    the documents' passages, their vectors and texts (passage_index.py)
 
 Readers only ever open a complete version, so a running server can switch to
 a new build without seeing a half-written one.
@@ -29,10 +30,11 @@ from knowledge_base.ann import build_ann_index, index_type
 from knowledge_base.config import DEFAULT_NEGATIVES, KBConfig
 from knowledge_base.content import Content
 from knowledge_base.embedding import embed_passages, embed_queries, encoder_identity, load_encoder
+from knowledge_base.passage_index import known_vectors, stage_passages
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 KEEP_VERSIONS = 3
@@ -112,11 +114,13 @@ def build_index(content: Content, config: KBConfig, force: bool = False, publish
     negatives = previous.get("negatives")
     if negatives is None:
         negatives = embed_queries(load_encoder(folder), load_negatives(config.negatives), prefix=config.query_prefix)
-    version = _stage(index_dir, content, identity, config, texts, owners, vectors, negatives)
+    known = previous.get("passages", {})
+    version = _stage(index_dir, content, identity, config, texts, owners, vectors, negatives,
+                     embed_documents=lambda parts: _embed_new(folder, parts, known, config))
     if publish:
         publish_version(index_dir, version)
-    log.info("built index %s: %d entries, %d vectors (%d embedded anew)", version, len(content.entries),
-             len(texts), sum(t not in previous.get("passages", {}) for t in texts))
+    log.info("built index %s: %d entries, %d vectors (%d embedded anew), %d document passages", version,
+             len(content.entries), len(texts), sum(t not in known for t in texts), len(content.passages))
     return index_dir / version
 
 
@@ -139,7 +143,7 @@ def _previous_build(index_dir: Path, identity: dict[str, str], config: KBConfig)
         stored = index.reconstruct_n(0, index.ntotal)
     except (RuntimeError, OSError, ValueError):
         return {}
-    found = {"passages": dict(zip(old_texts, stored))}
+    found = {"passages": {**known_vectors(version_dir), **dict(zip(old_texts, stored))}}
     if (manifest.get("negatives_hash") == negatives_hash(config.negatives)
             and manifest.get("query_prefix") == config.query_prefix):
         found["negatives"] = np.load(version_dir / "negatives.npy")
@@ -157,8 +161,10 @@ def _embed_new(folder: Path, texts: list[str], known: dict, config: KBConfig) ->
 
 
 def _stage(index_dir: Path, content: Content, identity: dict[str, str], config: KBConfig, texts: list[str],
-           owners: list[int], vectors: np.ndarray, negatives: np.ndarray) -> str:
-    """Write a complete version folder (staged, then renamed into place); returns its name."""
+           owners: list[int], vectors: np.ndarray, negatives: np.ndarray, embed_documents) -> str:
+    """Write a complete version folder (staged, then renamed into place); returns its name.
+
+    ``embed_documents`` embeds the document passages' texts (known ones reused)."""
     import faiss
 
     index = build_ann_index(vectors)
@@ -181,6 +187,9 @@ def _stage(index_dir: Path, content: Content, identity: dict[str, str], config: 
         np.save(staged / "negatives.npy", negatives)
         (staged / "entries.json").write_text(
             json.dumps([e.as_dict() for e in content.entries], ensure_ascii=False), encoding="utf-8")
+        manifest["documents"] = sorted(d["doc"] for d in content.documents)
+        manifest["passages"] = len(content.passages)
+        manifest["passage_vectors"] = stage_passages(staged, content.passages, embed_documents)
         (staged / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
         staged.rename(index_dir / version)
     except BaseException:

@@ -15,6 +15,7 @@ import numpy as np
 
 from knowledge_base import scoring
 from knowledge_base.config import KBConfig
+from knowledge_base.doc_answer import DocumentAnswer, DocumentSearch, DocumentSettings
 from knowledge_base.embedding import embed_queries_cached, encoder_identity, load_query_encoder
 from knowledge_base.index import IndexUnavailable, current_version_dir, read_manifest
 from knowledge_base.lexical import LexicalIndex
@@ -84,6 +85,8 @@ class Retriever:
         self.lexical_texts = json.loads((version_dir / "texts.json").read_text(encoding="utf-8"))
         self.lexical = LexicalIndex(self.lexical_texts, kb.user_dict)
         self.negatives = np.load(version_dir / "negatives.npy")
+        self.documents = DocumentSearch.load(version_dir, kb.user_dict, DocumentSettings.load(
+            kb.document_retrieval_config), background=self.lexical_texts)
 
     @property
     def version(self) -> str:
@@ -138,6 +141,14 @@ class Retriever:
         order = np.argsort(-fused)[:k]
         hits = [self._hit(int(i), float(fused[i])) for i in order]
         return Assessment(calibration.decide(confidence), confidence, hits)
+
+    def answer_from_documents(self, text: str) -> DocumentAnswer:
+        """The documents' answer to a question (decision, cited units, provenance); no_answer without documents."""
+        query = normalize(text)
+        if not query or self.documents is None:
+            return DocumentAnswer(scoring.NO_ANSWER, 0.0)
+        vector = embed_queries_cached(self.encoder, [query], prefix=self.kb.query_prefix)[0]
+        return self.documents.answer(query, vector)
 
     def _hit(self, position: int, score: float) -> Hit:
         entry = self.entries[position]

@@ -44,9 +44,10 @@ def retriever(encoder):
 
 @pytest.fixture(scope="session")
 def content(settings):
-    from knowledge_base.content import load_content
+    """The knowledge as shipped: YAML entries and the documents' passages."""
+    from knowledge_base.review.publish import knowledge_content
 
-    return load_content(settings.content_dir)
+    return knowledge_content(settings.kb, None)
 
 
 def shared_file(*parts: str) -> Path:

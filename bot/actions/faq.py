@@ -1,6 +1,10 @@
 """Answer knowledge questions from the assessment the NLU pipeline attached to the message.
 
-answer   -> the entry's answer, with provenance (metadata {faq_id, score}, slot kb_answer_id)
+answer   -> the entry's answer, with provenance (metadata {faq_id, score}, slot kb_answer_id), followed by a
+            confident passage of the bank's documents when there is one (the FAQ says "以示例银行规定为准";
+            the document is that rule)
+otherwise, a confident passage of the bank's documents -> its relevant sentences with the citation
+            (utter_document_answer; metadata {doc, section, page, version})
 clarify  -> the top candidates as buttons; a button's payload selects the entry
 otherwise -> say so and suggest rephrasing; the second such turn in a row offers a human
              (the last rung of the fallback ladder)
@@ -67,9 +71,15 @@ class ActionAnswerFaq(Action):
             parts = [part for part in parts if part.get("text") in asked]
         if len(parts) > 1 or (asked and parts):  # several questions in one message: answer (or clarify) each
             return self._answer_parts(dispatcher, kb, parts, en)
+        document = kb.get("document") or {}
         if kb.get("decision") == "answer" and hits:
-            return self._answer(dispatcher, hits[0]["faq_id"], _answer_text(hits[0], en), hits[0]["score"],
-                                kb.get("confidence"), kb.get("index_version"))
+            events = self._answer(dispatcher, hits[0]["faq_id"], _answer_text(hits[0], en), hits[0]["score"],
+                                  kb.get("confidence"), kb.get("index_version"))
+            if document.get("decision") == "answer":  # the bank's own text with the figures, cited
+                self._answer_from_document(dispatcher, document, kb.get("index_version"))
+            return events
+        if document.get("decision") == "answer":
+            return self._answer_from_document(dispatcher, document, kb.get("index_version"))
         if kb.get("decision") == "clarify" and hits:
             self._clarify(dispatcher, hits, en)
             return [SlotSet(KB_ANSWER_SLOT, None)]
@@ -89,6 +99,18 @@ class ActionAnswerFaq(Action):
             else:
                 self._clarify(dispatcher, part["hits"], en, about=part.get("text"))
         return events or [SlotSet(KB_ANSWER_SLOT, None)]
+
+    @staticmethod
+    def _answer_from_document(dispatcher: CollectingDispatcher, document: Dict[Text, Any],
+                              knowledge_version: Optional[Text]) -> List[Dict[Text, Any]]:
+        """Only the passage's own sentences, with the document and section they come from."""
+        # Rasa drops empty values from a bot event's metadata (a null page would vanish): the flat keys are
+        # there when known, ``provenance`` always holds all four
+        provenance = {"doc": document["doc"], "section": document["section"], "page": document.get("page"),
+                      "version": knowledge_version}
+        dispatcher.utter_message(response="utter_document_answer", title=document["title"], passage=document["text"],
+                                 **provenance, provenance=provenance, confidence=document.get("confidence"))
+        return [SlotSet(KB_ANSWER_SLOT, None), SlotSet(FAILED_TURNS_SLOT, 0.0)]
 
     @staticmethod
     def _clarify(dispatcher: CollectingDispatcher, hits: List[Dict[Text, Any]], en: bool,

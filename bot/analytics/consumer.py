@@ -162,6 +162,20 @@ class AnalyticsConsumer:
                          .values(lease_owner=None, lease_until=0.0))
 
 
+async def keep_current(consumer: AnalyticsConsumer, every_s: float) -> None:
+    """One batch every ``every_s`` until the backlog is read, in a thread (never blocking an event loop)."""
+    import asyncio
+    import logging
+
+    while True:
+        try:
+            while await asyncio.to_thread(consumer.update) > 0:
+                pass
+        except Exception:  # noqa: BLE001 - analytics must never take a server down; retried next period
+            logging.getLogger(__name__).exception("analytics update failed")
+        await asyncio.sleep(every_s)
+
+
 def consumer_from_settings(engine: Optional[Engine] = None) -> AnalyticsConsumer:
     from bot.banking.masking import mask_text
     from bot.private_db import private_engine

@@ -44,6 +44,15 @@ def new_state(sender_key: str, sender_id: str, started_at: float, number: int) -
             "callback": False, "closed": False, "flow": None, "flows": 0, "asked": None}
 
 
+def knowledge_id(metadata: Dict[str, Any]) -> Optional[str]:
+    """What a bot answer came from: its FAQ entry, or "doc:<file> <section>" for a cited document passage."""
+    if metadata.get("faq_id"):
+        return str(metadata["faq_id"])
+    if metadata.get("doc") and metadata.get("section"):
+        return f"doc:{metadata['doc']} {metadata['section']}"[:128]
+    return None
+
+
 class ConversationFold:
     """Applies events to one sender's state and returns the facts to write (rows are upserts by key)."""
 
@@ -110,11 +119,12 @@ class ConversationFold:
         text = (asked or {}).get("text", "")
         if metadata.get(SCORE) is not None:
             facts += self._rating(state, int(metadata[SCORE]))
-        if metadata.get("faq_id"):
+        answered = knowledge_id(metadata)
+        if answered:
             outcome = "picked" if metadata.get("selected_by_customer") else "answer"
-            facts.append(self._fact(state, "kb", outcome=outcome, faq_id=metadata["faq_id"], text=text))
+            facts.append(self._fact(state, "kb", outcome=outcome, faq_id=answered, text=text))
             answers = state.setdefault("answers", [])  # states stored before ratings existed lack it
-            answers[:] = [*answers, {"faq_id": metadata["faq_id"], "text": text}][-RATED_ANSWERS:]
+            answers[:] = [*answers, {"faq_id": answered, "text": text}][-RATED_ANSWERS:]
         elif metadata.get("kb_candidates"):
             facts.append(self._fact(state, "kb", outcome="clarify", faq_id=None, text=text))
         elif metadata.get("not_understood"):

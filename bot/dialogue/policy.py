@@ -54,10 +54,19 @@ def turn_from_parse(parse: Dict[Text, Any], metadata: Optional[Dict[Text, Any]] 
     return Turn(text=parse.get("text") or "", intent=intent.get("name") or "",
                 confidence=float(intent.get("confidence") or 0.0),
                 ranking=[(r.get("name"), float(r.get("confidence") or 0)) for r in parse.get("intent_ranking") or []],
-                entities=entities, kb_decision=(parse.get("kb") or {}).get("decision"),
+                entities=entities, kb_decision=knowledge_decision(parse.get("kb") or {}),
                 redacted=tuple((metadata or {}).get("redacted") or ()), entity_texts=entity_texts,
                 mentions=mentions, question=(parse.get("question") or {}).get("probability"),
                 parts=[_part_turn(part) for part in parse.get("parts") or []])
+
+
+def knowledge_decision(kb: Dict[Text, Any]) -> Optional[str]:
+    """The knowledge base's decision on a message: the FAQ's, or "answer" when only a cited passage of
+    the bank's documents answers it (bot/actions/faq.py answers from either)."""
+    decision = kb.get("decision")
+    if decision != "answer" and (kb.get("document") or {}).get("decision") == "answer":
+        return "answer"
+    return decision
 
 
 def _part_turn(part: Dict[Text, Any]) -> Turn:

@@ -24,6 +24,7 @@ from bot.settings import load_settings
 log = logging.getLogger(__name__)
 
 KB_KEY = "kb"
+DOCUMENT_KEY = "document"  # kb["document"]: knowledge_base.doc_answer.DocumentAnswer.as_dict()
 UNAVAILABLE = "unavailable"
 
 
@@ -85,9 +86,20 @@ class KnowledgeBaseRetrieval(GraphComponent):
             log.exception("knowledge-base lookup failed")
             return {"decision": UNAVAILABLE, "confidence": 0.0, "hits": []}
         answer = {**result, "index_version": retriever.version}
+        answer[DOCUMENT_KEY] = self._document_answer(retriever, text)
         if len(parts) > 1:
             answer["parts"] = self._part_answers(retriever, parts)
         return answer
+
+    @staticmethod
+    def _document_answer(retriever: Any, text: Text) -> Dict[Text, Any]:
+        """The bank's documents' answer (a cited passage): on its own when no FAQ entry is confident,
+        after the FAQ answer when both are (FAQ answers are general; the documents hold the figures)."""
+        try:
+            return retriever.answer_from_documents(text).as_dict()
+        except Exception:
+            log.exception("document lookup failed")
+            return {"decision": UNAVAILABLE, "confidence": 0.0}
 
     def _part_answers(self, retriever: Any, parts: List[Text]) -> List[Dict[Text, Any]]:
         """Each question of a multi-part message with its own assessment (answer or clarify; parts

@@ -2,13 +2,11 @@
 
 Queue wait, handle time and agents' CSAT come from the desk's own handoff rows; csat_avg is the mean of
 every score in the range, the bot's (csat_bot) and the agents' (csat_agent); everything else from
-the analytics tables, which the consumer keeps current in the background (``keep_current``) and
-catches up on before each report, so a report includes conversations that ended a moment ago.
+the analytics tables, which the consumer keeps current in the background (bot.analytics.consumer.keep_current,
+in this process or its own) and catches up on before each report, so a report includes conversations that ended a moment ago.
 """
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
 from datetime import date, datetime, time as day_time, timedelta
 from typing import Any, Dict, List, Optional, Tuple
@@ -20,7 +18,6 @@ from bot.analytics.summary import combined_scores, percentile, score_summary, su
 from connectors.agent_desk.store import DeskStore
 from connectors.agent_desk.validation import ApiError
 
-log = logging.getLogger(__name__)
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_DAYS = 366
 
@@ -60,16 +57,6 @@ class SupervisorReport:
         overall = combined_scores(out["csat_bot"], out["csat_agent"])
         out["csat_avg"], out["csat_answers"] = overall["avg"], overall["answers"]
         return out
-
-    async def keep_current(self, every_s: float) -> None:
-        """The background consumer: one batch every `every_s` (in a thread, off the event loop)."""
-        while True:
-            try:
-                while await asyncio.to_thread(self.consumer.update) > 0:
-                    pass
-            except Exception:  # noqa: BLE001 - analytics must never take the desk down; retried next period
-                log.exception("analytics update failed")
-            await asyncio.sleep(every_s)
 
 
 def desk_measures(rows: List[Dict[str, Any]]) -> Dict[str, Any]:

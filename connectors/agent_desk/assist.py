@@ -37,13 +37,25 @@ async def suggest(rasa_agent: Any, text: str) -> Dict[str, Any]:
     parsed = await rasa_agent.parse_message(_window(text))
     intent = parsed.get("intent") or {}
     name = intent.get("name")
-    hits: List[Dict[str, Any]] = ((parsed.get("kb") or {}).get("hits") or [])[:TOP_K]
+    kb = parsed.get("kb") or {}
+    hits: List[Dict[str, Any]] = (kb.get("hits") or [])[:TOP_K]
     return {
         "intent": {"name": name, "confidence": round(float(intent.get("confidence") or 0.0), 4)},
         "suggestions": [{"faq_id": h["faq_id"], "score": round(float(h["score"]), 4), "question": h.get("question"),
                          "answer": h["answer"]} for h in hits],
+        "passage": cited_passage(kb.get("document") or {}),
         "next_step": next_step(name),
     }
+
+
+def cited_passage(document: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The documents' answer when no FAQ entry was confident: the sentences and where they stand, so the
+    agent can quote the bank's own text ("根据《…》…：…") and check the page."""
+    if document.get("decision") not in ("answer", "clarify") or not document.get("units"):
+        return None
+    return {"citation": document["citation"], "doc": document["doc"], "title": document["title"], "section": document["section"],
+            "page": document.get("page"), "confident": document["decision"] == "answer",
+            "confidence": document.get("confidence")}
 
 
 def next_step(intent: Optional[str]) -> Optional[str]:

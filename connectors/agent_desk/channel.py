@@ -21,7 +21,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint
 from sanic import Blueprint
 
-from bot.analytics.consumer import consumer_from_settings
+from bot.analytics.consumer import consumer_from_settings, keep_current
 from bot.settings import DeskSettings, load_desk_settings, load_limit_settings, load_settings
 from connectors.agent_desk import assist
 from connectors.agent_desk.analytics import SupervisorReport
@@ -85,7 +85,8 @@ class AgentDeskInput(InputChannel):
             hub.rasa_agent = app.ctx.agent
             app.add_task(self.router.watch_waiting())
             app.add_task(feed.heartbeat(self.settings.socket_recheck_s))
-            app.add_task(report.keep_current(settings.analytics_update_s))
+            if settings.analytics_in_process:  # else `python -m bot.analytics` runs it (bot/serve.py)
+                app.add_task(keep_current(report.consumer, settings.analytics_update_s))
             app.add_task(knowledge.reconcile())
 
         return desk

@@ -5,6 +5,7 @@
     GET  /agent/api/knowledge/changes[?status=draft]        changes (an agent sees their own)
     GET  /agent/api/knowledge/changes/<id>                  one change: payload, diff against live, audit
     POST /agent/api/knowledge/changes                       a draft {kind, entry_id | category…, source} (draft)
+    POST /agent/api/knowledge/documents?name=<file name>     a document (the file as the body) as a draft (draft)
     POST /agent/api/knowledge/changes/<id>/approve|reject   the checker's decision (approve; not the maker)
     GET  /agent/api/knowledge/revisions                     revision history, the live one first
     POST /agent/api/knowledge/rollback {"revision": n}      that revision's content goes live again (approve)
@@ -35,12 +36,13 @@ from connectors.agent_desk.validation import ApiError, json_body, text_field
 from knowledge_base.config import KBConfig
 from knowledge_base.entries import live_entries
 from knowledge_base.index import current_version_dir, read_manifest
-from knowledge_base.review.changes import Change, ChangeError, apply_changes, changed_entry, diff, normalise
+from knowledge_base.review.changes import Change, ChangeError, apply_changes, change_diff, normalise
 from knowledge_base.review.clusters import cluster_questions
 from knowledge_base.review.publish import knowledge_content, publish_live
 from knowledge_base.review.store import STATUSES, KnowledgeReview, ReviewError
 
 log = logging.getLogger(__name__)
+MAX_DOCUMENT_BYTES = 20 * 2**20
 REVIEW_OUTCOMES = ("no_answer", "clarify", "low_rated")
 MAX_ENTRIES_LISTED = 50
 
@@ -57,6 +59,7 @@ class KnowledgeApi:
             (f"{base}/entries", ["GET"], self.entries),
             (f"{base}/changes", ["GET"], self.changes),
             (f"{base}/changes", ["POST"], self.propose),
+            (f"{base}/documents", ["POST"], self.upload_document),
             (f"{base}/changes/<change_id:int>", ["GET"], self.change),
             (f"{base}/changes/<change_id:int>/approve", ["POST"], self.approve),
             (f"{base}/changes/<change_id:int>/reject", ["POST"], self.reject),
@@ -119,7 +122,7 @@ class KnowledgeApi:
         content = knowledge_content(self.config, self.review)
         parsed = Change(change["id"], change["kind"], change["entry_id"], change["payload"])
         try:
-            return diff(content.by_id().get(parsed.entry_id), changed_entry(parsed, content))
+            return change_diff(parsed, content)
         except ChangeError as exc:
             return {"error": f"this draft no longer applies: {exc}"}
 
@@ -142,6 +145,22 @@ class KnowledgeApi:
             raise ApiError(400, str(exc)) from None
         return change_id
 
+    async def upload_document(self, request: Request) -> HTTPResponse:
+        """The server parses the file itself (never trusting a client's passages) and drafts the result;
+        it goes live once someone else approves it, like any knowledge change."""
+        agent = self.auth.capable(request, "draft", "upload documents")
+        name = Path(str(request.args.get("name") or "")).name
+        if not name:
+            raise ApiError(400, 'name the file: POST …/documents?name=<file name>, with the file as the body')
+        body = request.body or b""
+        if not body or len(body) > MAX_DOCUMENT_BYTES:
+            raise ApiError(400, f"send the document as the request body (1 byte to {MAX_DOCUMENT_BYTES // 2**20} MiB)")
+        record = await asyncio.to_thread(_parse_upload, name, body)
+        change_id = await asyncio.to_thread(self._propose, agent, "document", record, f"upload:{name}"[:200])
+        sections = len({p["section"] for p in record["passages"]})
+        return response.json({"id": change_id, "status": "draft", "doc": name,
+                              "passages": len(record["passages"]), "sections": sections}, status=201)
+
     # --- decisions (the checker) ----------------------------------------------------------
     async def approve(self, request: Request, change_id: int) -> HTTPResponse:
         agent = self.auth.capable(request, "approve", "approve knowledge changes")
@@ -157,7 +176,7 @@ class KnowledgeApi:
         change = Change(change_id, found["kind"], found["entry_id"], found["payload"])
         try:
             apply_changes(content, [change])  # it must still apply to what is live now
-            detail = {"diff": diff(content.by_id().get(change.entry_id), changed_entry(change, content))}
+            detail = {"diff": change_diff(change, content)}
             return self.review.approve(change_id, agent.username, detail, comment)
         except ChangeError as exc:
             raise ApiError(409, f"this draft no longer applies to the live knowledge: {exc}") from None
@@ -221,3 +240,20 @@ class KnowledgeApi:
         if found is None:
             raise ApiError(404, f"no published revision has index version {index_version[:80]!r}")
         return response.json(found)
+
+
+def _parse_upload(name: str, body: bytes) -> Dict[str, Any]:
+    """{"doc", "sha256", "passages"} of an uploaded file, or a 400 saying why it cannot be read."""
+    import tempfile
+
+    from knowledge_base.ingest.blocks import DocumentError
+    from knowledge_base.ingest.library import document_record
+
+    with tempfile.TemporaryDirectory(prefix="kb-upload-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(body)
+        try:
+            record = document_record(path)
+        except DocumentError as exc:
+            raise ApiError(400, str(exc).replace(str(path), name)) from None
+    return record

@@ -1,11 +1,14 @@
 """Knowledge changes as data: what an editor may propose, and the content once approved ones apply.
 
 Pure functions over ``Content``: the review store (store.py) keeps the changes, publish.py builds the
-index from ``apply_changes(base content, approved changes)``. Three kinds:
+index from ``apply_changes(base content, approved changes)``. Four kinds:
 
   * ``add_paraphrases``  {"entry_id", "paraphrases": [...]}   more ways customers ask an entry
   * ``edit_answer``      {"entry_id", "answer", "answer_en"?}  a new answer text for an entry
   * ``new_entry``        {"category", "question", "answer", "answer_en", "paraphrases"?, "slug"?}
+  * ``document``         {"doc", "sha256", "passages": [...]}  a document uploaded in the console, as
+                         parsed by the server (knowledge_base/ingest); it adds or replaces that file name.
+                         The passages stay in the change, so every version answered from stays auditable.
 
 A change is checked against the content it will apply to (the entry exists, the result is a valid
 entry), so an approval can never publish content the loader would refuse.
@@ -19,7 +22,9 @@ from typing import Any, Iterable, Mapping
 
 from knowledge_base.content import CATEGORIES, Content, ContentError, FaqEntry, parse_entry
 
-KINDS = ("add_paraphrases", "edit_answer", "new_entry")
+KINDS = ("add_paraphrases", "edit_answer", "new_entry", "document")
+DOCUMENT_PREFIX = "doc:"
+MAX_PASSAGES = 5000
 MAX_PARAPHRASES = 50
 MAX_QUESTION_CHARS = 200
 MAX_ANSWER_CHARS = 2000
@@ -70,6 +75,8 @@ def normalise(kind: str, payload: Mapping[str, Any], content: Content, change_id
         raise ChangeError("the change must be a JSON object")
     if kind == "new_entry":
         return _new_entry(payload, content, change_id)
+    if kind == "document":
+        return _document(payload)
     entry_id = _text(payload, "entry_id", 128)
     if entry_id not in content.by_id():
         raise ChangeError(f"no knowledge entry {entry_id!r}")
@@ -100,6 +107,24 @@ def _new_entry(payload: Mapping[str, Any], content: Content, change_id: int | No
     return entry_id, cleaned
 
 
+def _document(payload: Mapping[str, Any]) -> tuple[str, dict]:
+    name = _text(payload, "doc", 200)
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise ChangeError('"doc" must be a plain file name')
+    sha256 = _text(payload, "sha256", 64)
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise ChangeError('"sha256" must be the file\'s SHA-256 in hex')
+    passages = payload.get("passages")
+    if not isinstance(passages, list) or not 0 < len(passages) <= MAX_PASSAGES:
+        raise ChangeError(f'"passages" must be a list of 1-{MAX_PASSAGES} passages')
+    for passage in passages:
+        if (not isinstance(passage, Mapping) or passage.get("doc") != name
+                or not all(isinstance(passage.get(k), str) and passage[k] for k in ("title", "section", "text"))
+                or not isinstance(passage.get("units"), list)):
+            raise ChangeError(f'each passage needs doc "{name}", title, section, text and units')
+    return DOCUMENT_PREFIX + name, {"doc": name, "sha256": sha256, "passages": [dict(p) for p in passages]}
+
+
 def changed_entry(change: Change, content: Content) -> FaqEntry:
     """The entry as it reads once ``change`` applies to ``content``."""
     day = change.day or dt.date.today().isoformat()
@@ -124,12 +149,16 @@ def changed_entry(change: Change, content: Content) -> FaqEntry:
 def apply_changes(content: Content, changes: Iterable[Change]) -> Content:
     """The content with ``changes`` applied in order (each sees the ones before it)."""
     entries = {e.id: e for e in content.entries}
+    documents = {d["doc"]: d for d in content.documents}
     for change in changes:
+        if change.kind == "document":
+            documents[change.payload["doc"]] = dict(change.payload)
+            continue
         current = Content(list(entries.values()))
         if change.kind == "new_entry" and change.entry_id in entries:
             raise ChangeError(f"change {change.id}: an entry {change.entry_id!r} exists already")
         entries[change.entry_id] = changed_entry(change, current)
-    return Content(list(entries.values()))
+    return Content(list(entries.values()), [documents[name] for name in sorted(documents)])
 
 
 def diff(before: FaqEntry | None, after: FaqEntry) -> list[dict[str, Any]]:
@@ -138,3 +167,23 @@ def diff(before: FaqEntry | None, after: FaqEntry) -> list[dict[str, Any]]:
     new = after.as_dict()
     return [{"field": name, "before": old.get(name), "after": value}
             for name, value in new.items() if name != "updated" and old.get(name) != value]
+
+
+def change_diff(change: Change, content: Content) -> Any:
+    """What a change does to the live knowledge: fields of an entry, or sections of a document."""
+    if change.kind != "document":
+        return diff(content.by_id().get(change.entry_id), changed_entry(change, content))
+    old = next((d for d in content.documents if d["doc"] == change.payload["doc"]), None)
+    before = _sections(old["passages"]) if old else {}
+    after = _sections(change.payload["passages"])
+    return {"doc": change.payload["doc"], "replaces": old["sha256"] if old else None,
+            "sections_added": [s for s in after if s not in before],
+            "sections_removed": [s for s in before if s not in after],
+            "sections_changed": [s for s in after if s in before and after[s] != before[s]]}
+
+
+def _sections(passages: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for passage in passages:
+        found[passage["section"]] = found.get(passage["section"], "") + passage["text"]
+    return found

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from knowledge_base.config import KBConfig
 from knowledge_base.content import Content, load_content
+from knowledge_base.ingest.library import shipped_documents
 from knowledge_base.index import current_version_dir, build_index, publish_version
 from knowledge_base.review.changes import apply_changes
 from knowledge_base.review.store import KnowledgeReview, review_engine
@@ -24,8 +25,10 @@ MAX_ATTEMPTS = 3
 
 
 def knowledge_content(config: KBConfig, review: KnowledgeReview | None) -> Content:
-    """The content as it is live: the shipped YAML with every approved change applied in order."""
+    """The content as it is live: the shipped YAML entries and documents, with every approved change
+    applied in order."""
     content = load_content(config.content_dir)
+    content.documents = shipped_documents(config.documents_dir)
     return apply_changes(content, review.live_changes()) if review is not None else content
 
 

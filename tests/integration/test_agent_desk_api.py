@@ -221,6 +221,10 @@ def test_assist_suggests_answers_intent_and_next_step(agents):
     assert {"faq_id", "score", "answer"} <= set(faq["suggestions"][0]) and faq["next_step"] is None
     task = desk.post("/assist/suggest", {"text": "银行卡丢了，快帮我挂失"}).json()
     assert task["intent"]["name"] == "report_card_loss" and "后四位" in task["next_step"]
+    # the bank's own document, cited, for what the FAQ only answers in general
+    cited = desk.post("/assist/suggest", {"text": "信用卡分24期的话每期手续费率是多少"}).json()["passage"]
+    assert (cited["doc"], cited["section"], cited["confident"]) == ("credit_card_agreement.docx", "6.2 分期手续费", True)
+    assert cited["citation"].startswith("根据《示例银行信用卡领用合约（摘要）》6.2 分期手续费：") and "0.68%" in cited["citation"]
     assert desk.post("/assist/suggest", {"text": ""}).status_code == 400
     assert desk.post("/assist/suggest", {"wrong": "field"}).status_code == 400
 

@@ -107,3 +107,56 @@ def test_maker_checker_then_live_without_restart_then_rollback(channel_servers, 
     while _answered(channel_servers, ASKED[0], timeout_s=0)[0] and time.monotonic() < deadline:
         time.sleep(1.0)
     assert not _answered(channel_servers, ASKED[0], timeout_s=0)[0]
+
+
+SAFE_BOX_RULES = """<html><head><title>示例银行</title></head><body><nav>首页 &gt; 公告</nav><article>
+<h1>示例银行保管箱服务细则</h1><h2>一、租用</h2><p>保管箱按年租用，租期届满前30日可办理续租。</p>
+<h2>二、钥匙遗失</h2><p>保管箱钥匙遗失的，须本人持身份证到开箱网点办理换锁，换锁费800元，由租用人承担。</p>
+</article><footer>版权所有</footer></body></html>"""
+DOC_QUESTION = "保管箱钥匙丢了要怎么办 换锁要花多少钱"
+
+
+def _upload(desk: Desk, name: str, body: bytes) -> requests.Response:
+    return requests.post(f"{desk.url}{API}/documents", params={"name": name}, data=body,
+                         headers={**desk.headers, "Content-Type": "application/octet-stream"}, timeout=120)
+
+
+def _cited(servers, text: str, doc: str, timeout_s: float = 30.0) -> dict | None:
+    """The bot event citing ``doc`` that a fresh customer asking ``text`` gets (polled: servers follow the
+    new index within KB_RELOAD_INTERVAL_S), or None."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        sender = f"kb-{uuid.uuid4().hex[:10]}"
+        replies = _ask(servers, sender, text)
+        events = servers.tracker(_conversation_id(replies, sender))["events"]
+        found = [e for e in events if e["event"] == "bot" and (e.get("metadata") or {}).get("doc") == doc]
+        if found or time.monotonic() > deadline:
+            return found[0] if found else None
+        time.sleep(1.0)
+
+
+def test_an_uploaded_document_is_a_draft_until_approved_then_answered_with_its_citation(channel_servers, staff):
+    editor, approver = staff["kb_editor"], staff["kb_approver"]
+    refused = _upload(editor, "scan.pdf", b"%PDF-1.4 truncated")
+    assert refused.status_code == 400 and "scan.pdf" in refused.json()["error"]
+    assert _upload(editor, "", b"x").status_code == 400
+    draft = _upload(editor, "safe_box_rules.html", SAFE_BOX_RULES.encode())
+    assert draft.status_code == 201, draft.text
+    assert draft.json()["sections"] == 2
+    change_id = draft.json()["id"]
+    diff = editor.get(f"{API}/changes/{change_id}").json()["diff"]
+    assert diff["sections_added"] == ["一、租用", "二、钥匙遗失"] and diff["replaces"] is None
+    assert _cited(channel_servers, DOC_QUESTION, "safe_box_rules.html", timeout_s=0) is None  # a draft is not live
+
+    approved = approver.post(f"{API}/changes/{change_id}/approve", {"comment": "checked"})
+    assert approved.status_code == 200, approved.text
+    version = approved.json()["published"]["index_version"]
+    cited = _cited(channel_servers, DOC_QUESTION, "safe_box_rules.html")
+    assert cited is not None, "the approved document did not go live"
+    assert cited["text"].startswith("根据《示例银行保管箱服务细则》二、钥匙遗失：") and "800元" in cited["text"]
+    assert cited["metadata"]["provenance"] == {"doc": "safe_box_rules.html", "section": "二、钥匙遗失", "page": None,
+                                               "version": version}
+    assert (cited["metadata"]["doc"], cited["metadata"]["version"]) == ("safe_box_rules.html", version)
+    # the version answered from stays auditable with the text it went live with
+    kept = editor.get(f"{API}/changes/{change_id}").json()
+    assert kept["status"] == "approved" and "800元" in kept["payload"]["passages"][1]["text"]

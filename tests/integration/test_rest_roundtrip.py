@@ -13,7 +13,7 @@ import requests
 
 from bot.serve import Servers
 from bot.train import ensure_model
-from knowledge_base.content import load_content
+from knowledge_base.review.publish import knowledge_content
 from knowledge_base.index import build_index
 from tests.channels import environment
 from tests.conftest import free_port
@@ -56,11 +56,14 @@ def test_faq_answer_with_provenance_over_rest(servers, retriever):
     sender = _sender()
     expected = retriever.assess(ANSWERED)
     assert expected.decision == "answer"
-    assert [r["text"] for r in _say(servers, sender, ANSWERED)] == [expected.hits[0].answer]
+    document = retriever.answer_from_documents(ANSWERED)
+    replies = [r["text"] for r in _say(servers, sender, ANSWERED)]
+    # the FAQ entry first; the card agreement's own figures follow when a passage is confident
+    assert replies == [expected.hits[0].answer] + ([document.citation()] if document.decision == "answer" else [])
 
     tracker = _tracker(servers, sender)
     assert tracker["slots"]["kb_answer_id"] == "credit_card.interest_free_period"
-    [bot_event] = [e for e in tracker["events"] if e["event"] == "bot"]
+    [bot_event] = [e for e in tracker["events"] if e["event"] == "bot" and "faq_id" in (e["metadata"] or {})]
     assert bot_event["metadata"]["faq_id"] == "credit_card.interest_free_period"
     assert bot_event["metadata"]["score"] == pytest.approx(expected.hits[0].score, abs=1e-3)
 
@@ -166,9 +169,21 @@ def test_malformed_requests_are_rejected_cleanly(servers):
     assert requests.get(f"{servers.rasa_url}/status", timeout=30).status_code == 401  # Rasa's API needs its token
 
 
+# before the live-swap test below: it publishes a new index version
+def test_a_document_question_is_answered_with_a_citation_over_rest(servers, retriever):
+    sender, question = _sender(), "错误码E3008是什么意思"
+    expected = retriever.answer_from_documents(question)
+    assert expected.decision == "answer" and expected.doc == "mobile_banking_guide.pdf"
+    texts = [r["text"] for r in _say(servers, sender, question)]
+    assert f"根据《示例银行手机银行用户服务指南》{expected.section}：{expected.text}" in texts
+    [cited] = [e for e in _tracker(servers, sender)["events"] if e["event"] == "bot" and e["metadata"].get("doc")]
+    assert cited["metadata"]["provenance"] == expected.provenance(retriever.version)
+    assert cited["metadata"]["page"] == expected.page == 4  # the error-code table's page in the PDF
+
+
 def test_a_new_index_build_is_served_without_restart_or_failed_requests(servers, settings):
     marker = "【热更新测试】免息期答案已更新。"
-    content = load_content(settings.content_dir)
+    content = knowledge_content(settings.kb, None)  # the documents stay live too
     content.entries = [dataclasses.replace(e, answer=marker) if e.id == "credit_card.interest_free_period" else e
                        for e in content.entries]
     failures, replies, stop = [], [], threading.Event()
@@ -192,3 +207,4 @@ def test_a_new_index_build_is_served_without_restart_or_failed_requests(servers,
         asker.join(timeout=60)
     assert not failures
     assert replies and replies[-1] == marker and replies[0] != marker
+

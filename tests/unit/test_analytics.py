@@ -203,3 +203,41 @@ def test_desk_measures_from_handoff_rows():
             {"created_at": 0, "accepted_at": None, "ended_at": None, "csat": 3}]
     out = desk_measures(rows)
     assert out["csat_agent"] == {"avg": 4.0, "answers": 2} and out["desk"]["accepted"] == 2 and out["desk"]["handle_s"]["p50"] == 300
+
+
+def test_a_cited_document_answer_counts_as_answered_under_its_section(tmp_path):
+    from bot.analytics.fold import knowledge_id
+
+    broker = PrivateSQLEventBroker(dialect="sqlite", db=str(tmp_path / "analytics.db"))
+    events = [*session("rest:f"), user("跨行转账5万以上手机银行收费吗"),
+              bot("根据《…》（一）境内跨行转账：…", doc="fee_schedule_2026.html", section="（一）境内跨行转账",
+                  page=None, version="v1")]
+    for at, event in enumerate(events):
+        broker.publish({**event, "sender_id": "rest:f", "timestamp": NOW - 60 + at})
+    broker.flush()
+    engine = create_engine(f"sqlite:///{tmp_path / 'analytics.db'}", future=True)
+    consume_all(consumer(engine), 100)
+    report = summary(engine, TODAY, TODAY)
+    assert report["no_answer_rate"] == 0.0
+    assert report["top_entries"] == [{"faq_id": "doc:fee_schedule_2026.html （一）境内跨行转账", "count": 1}]
+    assert knowledge_id({"faq_id": "transfer.fee"}) == "transfer.fee" and knowledge_id({"doc": "x.pdf"}) is None
+
+
+def test_the_consumer_runs_as_its_own_process_and_reads_the_backlog(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    broker = PrivateSQLEventBroker(dialect="sqlite", db=str(tmp_path / "analytics.db"))
+    for event in script():
+        broker.publish(event)
+    broker.flush()
+    env = {**os.environ, "ANALYTICS_DB_URL": f"sqlite:///{tmp_path / 'analytics.db'}", "ANALYTICS_TIMEZONE": ZONE}
+    done = subprocess.run([sys.executable, "-m", "bot.analytics", "--once"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    engine = create_engine(f"sqlite:///{tmp_path / 'analytics.db'}", future=True)
+    assert summary(engine, TODAY, TODAY)["conversations"] == 6  # the same measures as in-process
+    refused = subprocess.run([sys.executable, "-m", "bot.analytics", "--every", "0"], env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert refused.returncode == 2 and "--every must be a positive number" in refused.stderr

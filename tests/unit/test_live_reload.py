@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from knowledge_base.content import load_content
+from knowledge_base.review.publish import knowledge_content
 from knowledge_base.index import CURRENT, build_index
 from knowledge_base.live import LiveRetriever
 
@@ -31,7 +31,7 @@ def _config(settings, index_copy):
 def test_a_new_version_is_swapped_in_without_blocking(index_copy, settings):
     live = LiveRetriever(_config(settings, index_copy))
     old = live.current
-    content = load_content(settings.content_dir)
+    content = knowledge_content(settings.kb, None)
     content.entries = [e for e in content.entries if e.id != "credit_card.interest_free_period"]
     new_version = build_index(content, _config(settings, index_copy))
     assert _poll(live) is old  # the request that noticed the change is served by the old index

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from knowledge_base import load_retriever
-from knowledge_base.content import load_content
+from knowledge_base.review.publish import knowledge_content
 from knowledge_base.index import CURRENT, MANIFEST, IndexUnavailable, build_index, current_version_dir
 
 
@@ -62,7 +62,7 @@ def test_missing_index_says_how_to_build_it(tmp_path):
 
 
 def test_rebuild_publishes_a_new_version_only_when_content_changes(index_copy, settings, tmp_path):
-    content = load_content(settings.content_dir)
+    content = knowledge_content(settings.kb, None)
     config = replace(settings.kb, index_dir=index_copy)
     before = (index_copy / CURRENT).read_text()
     assert build_index(content, config).name == before  # unchanged: kept

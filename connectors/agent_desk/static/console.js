@@ -175,6 +175,17 @@
     box.textContent = "";
     if (s.intent && s.intent.name) box.appendChild(el("div", "meta", "意图：" + s.intent.name + "（" + Math.round(s.intent.confidence * 100) + "%）"));
     if (s.next_step) box.appendChild(el("div", "next-step", s.next_step));
+    if (s.passage) {  // the bank's own document, cited: quote it, check the page
+      var p = el("div", "suggestion passage");
+      p.setAttribute("data-doc", s.passage.doc);
+      p.appendChild(el("div", "meta", "文档 " + s.passage.doc + " · " + s.passage.section +
+        (s.passage.page ? " · 第" + s.passage.page + "页" : "") + (s.passage.confident ? "" : " · 仅供参考")));
+      p.appendChild(el("div", null, s.passage.citation));
+      var q = el("button", null, "插入回复"); q.type = "button";
+      q.addEventListener("click", function () { insert(s.passage.citation); });
+      p.appendChild(q);
+      box.appendChild(p);
+    }
     s.suggestions.forEach(function (h) {
       var d = el("div", "suggestion");
       d.setAttribute("data-faq", h.faq_id);

@@ -1,0 +1,187 @@
+"""Answers from the bank's documents: the best passage, its relevant units, and the citation.
+
+Retrieval mirrors the FAQ side (dense FAISS over passages and their units + BM25 over passages, fused).
+Whether to answer is a logistic model over features of the best passage (doc_calibrate.py fits it on
+our own question set, calibration/doc_questions.jsonl, never the dev sets), strict on purpose: a wrong
+citation is worse than "I don't know". Besides the scores it reads how much of the question the
+passage covers and how much of it the documents never mention ("钻石卡", "365天"): a question about
+something no document names is not answered by the nearest passage.
+
+The answer is the passage's relevant units (sentences or table rows with their column headers), in
+document order, never text the passage does not contain.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import yaml
+
+from knowledge_base.lexical import LexicalIndex, tokenize
+from knowledge_base.passage_index import OWNERS, VECTORS, WHOLE, live_passages
+from knowledge_base.scoring import NO_ANSWER, ModeCalibration, squash_bm25
+
+MAX_UNITS = 4
+MAX_ANSWER_CHARS = 320
+SHORT_PASSAGE = 160  # a passage this short is answered whole
+UNIT_LEXICAL_WEIGHT = 0.1
+_CODE = re.compile(r"[a-z]+\d+[a-z\d]*|\d+[a-z]+[a-z\d]*")  # E3008, WX180A: a unit naming it is the answer
+FEATURES = ("fused", "dense", "bm25", "margin", "coverage", "unknown", "english")
+_LATIN = re.compile(r"[A-Za-z]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    dense_weight: float = 0.7
+    bm25_half: float = 8.0
+    unit_margin: float = 0.05  # further units within this of the best one are part of the answer
+    model: ModeCalibration | None = None  # None until calibrate-docs ran: never answers
+
+    @classmethod
+    def load(cls, path: Path) -> "DocumentSettings":
+        if not Path(path).is_file():
+            return cls()
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        fusion, model = raw.get("fusion") or {}, raw.get("model")
+        return cls(dense_weight=float(fusion.get("dense_weight", 0.7)), bm25_half=float(fusion.get("bm25_half", 8.0)),
+                   unit_margin=float(fusion.get("unit_margin", 0.05)),
+                   model=ModeCalibration(tuple(model["coef"]), model["intercept"], model["answer_threshold"],
+                                         model["clarify_threshold"]) if model else None)
+
+
+@dataclass(frozen=True)
+class DocumentAnswer:
+    decision: str
+    confidence: float
+    doc: str | None = None
+    title: str | None = None
+    section: str | None = None
+    page: int | None = None
+    units: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "".join(_as_sentence(u) for u in self.units)
+
+    def citation(self) -> str:
+        """The Chinese answer as the bank states it: 根据《title》section：relevant text."""
+        return f"根据《{self.title}》{self.section}：{self.text}" if self.title else ""
+
+    def provenance(self, version: str | None) -> dict:
+        return {"doc": self.doc, "section": self.section, "page": self.page, "version": version}
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["units"] = list(self.units)
+        out["confidence"] = round(self.confidence, 4)
+        out["text"] = self.text
+        out["citation"] = self.citation()
+        return out
+
+
+def _idf(word_sets: Sequence[set[str]]) -> dict[str, float]:
+    counts: dict[str, int] = {}
+    for words in word_sets:
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+    n = len(word_sets)
+    return {word: float(np.log((n + 1) / (df + 1)) + 1) for word, df in counts.items()}
+
+
+def _as_sentence(unit: str) -> str:
+    unit = unit.strip()
+    return unit if unit[-1:] in "。！？；;.!?" else unit + "。"
+
+
+class DocumentSearch:
+    """One version's passages: search them and pick the cited text for a question."""
+
+    def __init__(self, version_dir: Path, user_dict: Path, settings: DocumentSettings,
+                 background: Sequence[str] = ()) -> None:
+        """``background``: other texts customers' words are weighed against (the FAQ phrasings), so
+        "多少" or "你们" count for little and "钻石卡" or "公积金" for much."""
+        import faiss
+
+        self.passages = live_passages(version_dir)
+        self.settings = settings
+        self.index = faiss.read_index(str(version_dir / VECTORS))
+        self.owners = np.load(version_dir / OWNERS)
+        self.user_dict = user_dict
+        texts = [f"{p['title']} {p.get('chapter') or ''} {p['section']}\n{p['text']}" for p in self.passages]
+        self.lexical = LexicalIndex(texts, user_dict)
+        self.passage_words = [set(tokenize(text, user_dict)) for text in texts]
+        self.vocabulary = set().union(*self.passage_words) if texts else set()
+        self.all_text = "\n".join(texts)
+        self.idf = _idf([*self.passage_words, *(set(tokenize(t, user_dict)) for t in background)])
+
+    @classmethod
+    def load(cls, version_dir: Path, user_dict: Path, settings: DocumentSettings,
+             background: Sequence[str] = ()) -> "DocumentSearch | None":
+        return cls(version_dir, user_dict, settings, background) if (version_dir / VECTORS).is_file() else None
+
+    def weight(self, word: str) -> float:
+        return self.idf.get(word, self.idf_unseen)
+
+    @property
+    def idf_unseen(self) -> float:
+        return max(self.idf.values(), default=1.0)
+
+    def passage_scores(self, query: str, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(fused, dense, bm25) per passage: dense is the best of the passage's own and its units' vectors."""
+        n = len(self.passages)
+        scores, rows = self.index.search(vector.reshape(1, -1), self.index.ntotal)
+        dense = np.full(n, -1.0, dtype=np.float32)
+        np.maximum.at(dense, self.owners[rows[0], 0], scores[0])
+        bm25 = squash_bm25(self.lexical.scores(query), self.settings.bm25_half)
+        fused = self.settings.dense_weight * dense + (1 - self.settings.dense_weight) * bm25
+        return fused, dense, bm25
+
+    def features(self, query: str, vector: np.ndarray) -> tuple[int, np.ndarray]:
+        """(best passage, FEATURES of it) for a normalised query."""
+        fused, dense, bm25 = self.passage_scores(query, vector)
+        order = np.argsort(-fused)
+        best = int(order[0])
+        words = [w for w in dict.fromkeys(tokenize(query, self.user_dict)) if len(w) >= 2 or w.isdigit()]
+        total = sum(map(self.weight, words)) or 1.0
+        covered = sum(self.weight(w) for w in words if w in self.passage_words[best] or w in self.passages[best]["text"])
+        unknown = sum(self.weight(w) for w in words if w not in self.vocabulary and w not in self.all_text)
+        english = float(bool(_LATIN.search(query)) and not _HAN.search(query))
+        second = float(fused[order[1]]) if len(order) > 1 else 0.0
+        return best, np.array([fused[best], dense[best], bm25[best], fused[best] - second,
+                               covered / total, unknown / total, english])
+
+    def answer(self, query: str, vector: np.ndarray) -> DocumentAnswer:
+        model = self.settings.model
+        if not query or not self.passages or model is None:
+            return DocumentAnswer(NO_ANSWER, 0.0)
+        best, features = self.features(query, vector)
+        confidence = model.confidence(features)
+        passage = self.passages[best]
+        return DocumentAnswer(model.decide(confidence), confidence, passage["doc"], passage["title"],
+                              passage["section"], passage.get("page"), tuple(self.relevant_units(best, query, vector)))
+
+    def relevant_units(self, position: int, query: str, vector: np.ndarray) -> list[str]:
+        """The passage's units that answer the question: all of a short passage; else the best one and
+        those close to it, in document order (only units naming a code the question names, when any do)."""
+        units = self.passages[position]["units"]
+        if sum(map(len, units)) <= SHORT_PASSAGE:
+            return list(units)
+        rows = np.flatnonzero((self.owners[:, 0] == position) & (self.owners[:, 1] != WHOLE))
+        vectors = np.vstack([self.index.reconstruct(int(r)) for r in rows])
+        lexical = squash_bm25(LexicalIndex(units, self.user_dict).scores(query), 2.0)
+        score = vectors @ vector.reshape(-1) + UNIT_LEXICAL_WEIGHT * lexical
+        codes = _CODE.findall(query.lower())
+        naming = [i for i, unit in enumerate(units) if any(code in unit.lower() for code in codes)]
+        ranked = sorted(naming, key=lambda i: -score[i]) or list(np.argsort(-score))
+        keep = [i for i in ranked[:MAX_UNITS] if score[i] >= score[ranked[0]] - self.settings.unit_margin]
+        chosen, size = [], 0
+        for i in keep:
+            if chosen and size + len(units[i]) > MAX_ANSWER_CHARS:
+                break
+            chosen.append(int(i))
+            size += len(units[i])
+        return [units[i] for i in sorted(chosen)]

@@ -1,0 +1,139 @@
+"""Documents as knowledge: a console upload is a reviewed change, approval makes it live, answers cite it."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import replace
+
+import pytest
+
+from knowledge_base.index import CURRENT, read_manifest
+from knowledge_base.live import LiveRetriever
+from knowledge_base.review.changes import Change, ChangeError, apply_changes, change_diff, normalise
+from knowledge_base.review.publish import knowledge_content, publish_live
+from knowledge_base.review.store import KnowledgeReview, review_engine
+
+TITLE = "示例银行保管箱服务细则"
+SECTION = "三、钥匙遗失"
+FACT = "钥匙遗失须本人持身份证到开箱网点办理换锁，换锁费800元，由客户承担。"
+
+
+def _passage(text: str = FACT, section: str = SECTION, doc: str = "safe_box_rules.html") -> dict:
+    return {"doc": doc, "title": TITLE, "section": section, "chapter": None, "page": None,
+            "text": text, "units": [text]}
+
+
+def _document(*passages: dict, doc: str = "safe_box_rules.html") -> dict:
+    body = "".join(p["text"] for p in passages)
+    return {"doc": doc, "sha256": hashlib.sha256(body.encode()).hexdigest(), "passages": list(passages)}
+
+
+@pytest.mark.parametrize("payload, message", [
+    ({**_document(_passage()), "doc": "../etc/passwd"}, "plain file name"),
+    ({**_document(_passage()), "sha256": "abc"}, "SHA-256"),
+    ({**_document(_passage()), "passages": []}, "1-5000 passages"),
+    ({**_document(_passage()), "passages": [{"doc": "safe_box_rules.html", "text": "x"}]}, "each passage needs"),
+    ({**_document(_passage(doc="other.pdf"))}, "each passage needs"),
+])
+def test_a_document_change_that_cannot_apply_is_refused_saying_why(content, payload, message):
+    with pytest.raises(ChangeError, match=message):
+        normalise("document", payload, content)
+
+
+def test_a_document_change_adds_a_file_and_a_later_one_replaces_it(content):
+    entry_id, first = normalise("document", _document(_passage()), content)
+    assert entry_id == "doc:safe_box_rules.html"
+    updated_text = FACT.replace("800元", "600元")
+    _, second = normalise("document", _document(_passage(updated_text), _passage("新增条款。", "四、其他")), content)
+    once = apply_changes(content, [Change(1, "document", entry_id, first)])
+    twice = apply_changes(content, [Change(1, "document", entry_id, first), Change(2, "document", entry_id, second)])
+    shipped = {d["doc"] for d in content.documents}
+    assert {d["doc"] for d in once.documents} == shipped | {"safe_box_rules.html"}
+    [replaced] = [d for d in twice.documents if d["doc"] == "safe_box_rules.html"]
+    assert [p["text"] for p in replaced["passages"]] == [updated_text, "新增条款。"]
+    assert twice.entries == content.entries  # documents never touch the FAQ entries
+    assert once.content_hash() != twice.content_hash() != content.content_hash()
+    diff = change_diff(Change(2, "document", entry_id, second), once)
+    assert diff == {"doc": "safe_box_rules.html", "replaces": first["sha256"], "sections_added": ["四、其他"],
+                    "sections_removed": [], "sections_changed": [SECTION]}
+
+
+def test_an_approved_upload_goes_live_and_the_bot_answers_from_it_with_a_citation(settings, tmp_path):
+    config = replace(settings.kb, index_dir=tmp_path / "index", reload_interval_s=0.0,
+                     review_db_url=f"sqlite:///{tmp_path / 'knowledge.db'}")
+    shutil.copytree(settings.kb.index_dir, config.index_dir)
+    review = KnowledgeReview(review_engine(config.review_db_url))
+    live = LiveRetriever(config)
+    question = "保管箱钥匙丢了怎么办 换锁多少钱"
+    assert live.current.answer_from_documents(question).doc != "safe_box_rules.html"
+
+    content = knowledge_content(config, review)
+    entry_id, payload = normalise("document", _document(_passage()), content)
+    change_id = review.propose("maker", "document", entry_id, payload, "upload:safe_box_rules.html")
+    assert live.current.answer_from_documents(question).doc != "safe_box_rules.html"  # a draft is not live
+    review.approve(change_id, "checker", {"diff": change_diff(Change(change_id, "document", entry_id, payload),
+                                                               content)})
+    published = publish_live(config, review, "checker")
+    assert read_manifest(config.index_dir / (config.index_dir / CURRENT).read_text())["passages"] == \
+        len(content.passages) + 1
+    live.current  # notices the new version
+    live.wait_idle()
+    answer = live.current.answer_from_documents(question)
+    assert live.current.version == published["index_version"]
+    assert (answer.decision, answer.doc, answer.section) == ("answer", "safe_box_rules.html", SECTION)
+    assert "800元" in answer.text and answer.citation().startswith(f"根据《{TITLE}》{SECTION}：")
+    assert answer.provenance(live.current.version) == {"doc": "safe_box_rules.html", "section": SECTION,
+                                                      "page": None, "version": published["index_version"]}
+    # the version answered from stays auditable: the change keeps the passages it went live with
+    assert review.get(change_id)["payload"]["passages"][0]["text"] == FACT
+
+
+def _faq_action_on(retriever, text: str):
+    """ActionAnswerFaq on what the NLU component attaches for ``text`` (FAQ assessment + documents' answer)."""
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from bot.actions.faq import ActionAnswerFaq
+
+    kb = {**retriever.assess(text).as_dict(), "index_version": retriever.version,
+          "document": retriever.answer_from_documents(text).as_dict()}
+    latest = {"text": text, "intent": {"name": "faq", "confidence": 0.9}, "entities": [], "kb": kb}
+    dispatcher = CollectingDispatcher()
+    ActionAnswerFaq().run(dispatcher, Tracker("c1", {}, latest, [], False, None, {}, "action_listen"), {})
+    return kb, dispatcher.messages
+
+
+def test_the_bot_cites_the_document_section_with_its_provenance(retriever):
+    kb, messages = _faq_action_on(retriever, "信用卡分24期的话每期手续费率是多少")
+    cited = [m for m in messages if m.get("response") == "utter_document_answer"]
+    assert kb["document"]["decision"] == "answer" and len(cited) == 1
+    [message] = cited
+    assert (message["doc"], message["section"], message["page"]) == ("credit_card_agreement.docx", "6.2 分期手续费", None)
+    assert message["provenance"] == {"doc": "credit_card_agreement.docx", "section": "6.2 分期手续费", "page": None,
+                                     "version": retriever.version}
+    assert message["version"] == retriever.version and "0.68%" in message["passage"]
+    assert message["title"] == "示例银行信用卡领用合约（摘要）"
+    assert set(message["passage"].replace("。", "\n").split("\n")) - {""} <= {
+        u.rstrip("。") for p in retriever.documents.passages for u in p["units"]}  # only the document's own text
+
+
+def test_a_question_no_document_answers_gets_no_citation(retriever):
+    for text in ("你们卖实物金条吗", "今天美元兑人民币汇率多少"):
+        kb, messages = _faq_action_on(retriever, text)
+        assert kb["document"]["decision"] != "answer"
+        assert not [m for m in messages if m.get("response") == "utter_document_answer"]
+
+
+def test_agent_assist_shows_the_cited_passage():
+    from connectors.agent_desk.assist import cited_passage
+
+    document = {"decision": "answer", "confidence": 0.93, "doc": "mobile_banking_guide.pdf",
+                "title": "示例银行手机银行用户服务指南", "section": "4.2 转账限额", "page": 2,
+                "units": ["安全工具：U盾；单笔限额：500万元"], "text": "安全工具：U盾；单笔限额：500万元。",
+                "citation": "根据《示例银行手机银行用户服务指南》4.2 转账限额：安全工具：U盾；单笔限额：500万元。"}
+    shown = cited_passage(document)
+    assert shown == {"citation": document["citation"], "doc": "mobile_banking_guide.pdf",
+                     "title": "示例银行手机银行用户服务指南", "section": "4.2 转账限额", "page": 2, "confident": True,
+                     "confidence": 0.93}
+    assert cited_passage({**document, "decision": "clarify"})["confident"] is False
+    assert cited_passage({**document, "decision": "no_answer"}) is None and cited_passage({}) is None
