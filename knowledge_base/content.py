@@ -55,7 +55,7 @@ class FaqEntry:
 class Content:
     entries: list[FaqEntry] = field(default_factory=list)
     # The bank's documents, each {"doc": file name, "sha256": of the file, "passages": [passage dicts]}
-    # (knowledge_base/ingest): answered from when no FAQ entry is confident.
+    # (knowledge_base/ingest): cited after a confident FAQ answer, or alone when no entry is confident.
     documents: list[dict] = field(default_factory=list)
 
     def by_id(self) -> dict[str, FaqEntry]:

@@ -160,9 +160,12 @@ class DocumentSearch:
             return DocumentAnswer(NO_ANSWER, 0.0)
         best, features = self.features(query, vector)
         confidence = model.confidence(features)
+        decision = model.decide(confidence)
         passage = self.passages[best]
-        return DocumentAnswer(model.decide(confidence), confidence, passage["doc"], passage["title"],
-                              passage["section"], passage.get("page"), tuple(self.relevant_units(best, query, vector)))
+        # most messages are no document's business: picking units (a small BM25 per message) only when shown
+        units = self.relevant_units(best, query, vector) if decision != NO_ANSWER else []
+        return DocumentAnswer(decision, confidence, passage["doc"], passage["title"], passage["section"],
+                              passage.get("page"), tuple(units))
 
     def relevant_units(self, position: int, query: str, vector: np.ndarray) -> list[str]:
         """The passage's units that answer the question: all of a short passage; else the best one and

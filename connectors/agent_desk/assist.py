@@ -49,8 +49,8 @@ async def suggest(rasa_agent: Any, text: str) -> Dict[str, Any]:
 
 
 def cited_passage(document: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    """The documents' answer when no FAQ entry was confident: the sentences and where they stand, so the
-    agent can quote the bank's own text ("根据《…》…：…") and check the page."""
+    """The documents' answer (a confident or a possible passage): the sentences and where they stand, so
+    the agent can quote the bank's own text ("根据《…》…：…") and check the page."""
     if document.get("decision") not in ("answer", "clarify") or not document.get("units"):
         return None
     return {"citation": document["citation"], "doc": document["doc"], "title": document["title"], "section": document["section"],
