@@ -9,7 +9,8 @@ number or password hash.
 
 A SQLite file gets a pool of open connections (SQLAlchemy 1.4 otherwise opens and closes one per
 session): opening, closing and re-running the connect pragmas was ~6 % of the Rasa process's
-CPU under load (py-spy, docs/serving.md).
+CPU under load (py-spy, docs/serving.md). Such a pool never pre-pings: a local file has no server
+that could have dropped the connection, and the ``SELECT 1`` per checkout showed up in the same profile.
 """
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ def _pooled_sqlite(kwargs: dict[str, Any]) -> dict[str, Any]:
     thread than the one that opened it (never by two at once), which pysqlite must be told."""
     if "poolclass" in kwargs:
         return kwargs
+    kwargs = {key: value for key, value in kwargs.items() if key != "pool_pre_ping"}
     connect_args = {"check_same_thread": False, **kwargs.get("connect_args", {})}
     return {"poolclass": QueuePool, "pool_size": SQLITE_POOL_SIZE, "max_overflow": 10,
             **kwargs, "connect_args": connect_args}

@@ -6,11 +6,17 @@ without ``hide_parameters``, so a failed INSERT would put a customer's message i
 (``type: bot.tracker_store.PrivateSQLTrackerStore`` in bot/endpoints.yml) fixes both and is
 otherwise Rasa's store: same tables, same settings, PostgreSQL works the same way. A SQLite
 file is put in write-ahead-log mode, so concurrent turns do not serialise on its lock.
+
+Reads and writes run on worker threads, not on the Rasa server's event loop. SQLite takes one
+writer at a time and makes the others sleep in its busy handler, so a SQLite store writes from a
+single thread of its own; PostgreSQL writes from the shared pool.
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator, Optional, Text
 
@@ -35,9 +41,17 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _write_ahead_log)
         self.sessionmaker = sessionmaker(bind=self.engine)
+        single_writer = self.engine.dialect.name == "sqlite"
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="tracker-writer") if single_writer else None
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool
                         ) -> Optional[DialogueStateTracker]:
+        """Read on a worker thread: a synchronous query on the Rasa server's event loop stalls every
+        other conversation while it waits for the database."""
+        return await asyncio.to_thread(self._read_tracker, sender_id, fetch_events_from_all_sessions)
+
+    def _read_tracker(self, sender_id: Text, fetch_events_from_all_sessions: bool
+                      ) -> Optional[DialogueStateTracker]:
         """Rasa's own query, but reading only the `data` column: building an ORM object per stored
         event was ~15 % of a turn late in a long conversation (benchmarks/long_conversation.py)."""
         with self.session_scope() as session:
@@ -48,14 +62,22 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
-    async def stream_events(self, tracker: DialogueStateTracker) -> None:
-        """The new events to the event broker, found by the same COUNT query as the save: Rasa's own
-        reloads the whole stored tracker before every save to tell what is new."""
-        if self.event_broker is None:
-            return
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's save, with the database work on a worker thread and one COUNT query instead of two
+        (Rasa counts the stored events again to stream them). New events go to the event broker
+        after they are committed, so a failed save publishes nothing."""
+        stored = await asyncio.get_running_loop().run_in_executor(self._writer, self._store_new_events, tracker)
+        if self.event_broker is not None:
+            for data in stored:
+                self.event_broker.publish({"sender_id": tracker.sender_id, **data})
+
+    def _store_new_events(self, tracker: DialogueStateTracker) -> list[dict[str, Any]]:
         with self.session_scope() as session:
-            new_events = list(self._additional_events(session, tracker))
-        await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+            stored = [event.as_dict() for event in self._additional_events(session, tracker)]
+            if stored:
+                session.execute(sa.insert(self.SQLEvent.__table__), [_event_row(tracker, data) for data in stored])
+            session.commit()
+        return stored
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
         """The tracker's events not stored yet: Rasa's count of the stored ones, as one COUNT query
@@ -63,6 +85,13 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False
                                    ).order_by(None).with_entities(sa.func.count(self.SQLEvent.id)).scalar()
         return itertools.islice(tracker.events, stored, len(tracker.events))
+
+
+def _event_row(tracker: DialogueStateTracker, data: dict[str, Any]) -> dict[str, Any]:
+    """The columns Rasa's save writes for one event."""
+    return {"sender_id": tracker.sender_id, "type_name": data.get("event"), "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+            "action_name": data.get("name"), "data": json.dumps(data)}
 
 
 def _write_ahead_log(connection: Any, _record: Any) -> None:

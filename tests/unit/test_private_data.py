@@ -288,7 +288,7 @@ def test_a_pooled_sqlite_connection_can_serve_another_thread(tmp_path):
 
 
 def test_the_event_broker_gets_each_new_event_once(tmp_path):
-    """stream_events finds the new events by the save's COUNT query; they are what Rasa's diff would send."""
+    """The save finds the new events by one COUNT query; they are what Rasa's diff would send."""
     import asyncio
 
     from rasa.core.brokers.broker import EventBroker
@@ -321,3 +321,51 @@ def test_the_event_broker_gets_each_new_event_once(tmp_path):
         asyncio.run(store.save(tracker))
     assert [{k: v for k, v in p.items() if k != "sender_id"} for p in broker.published] == expected
     assert {p["sender_id"] for p in broker.published} == {"c1"} and len(expected) == 6
+
+
+def test_saved_rows_have_rasas_columns_and_a_failed_save_publishes_nothing(tmp_path):
+    """The save writes what Rasa's own save writes (same columns, from a worker thread), and events go
+    to the broker only once committed: a save that fails leaves nothing published and nothing stored."""
+    import asyncio
+
+    from rasa.core.brokers.broker import EventBroker
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    import sqlalchemy as sa
+    from sqlalchemy.exc import OperationalError
+
+    from bot.tracker_store import PrivateSQLTrackerStore
+
+    class Collecting(EventBroker):
+        def __init__(self) -> None:
+            self.published: list = []
+
+        def publish(self, event) -> None:
+            self.published.append(event)
+
+    events = [ActionExecuted("action_session_start", timestamp=1), SessionStarted(timestamp=2),
+              UserUttered("转账", {"name": "transfer", "confidence": 0.9}, timestamp=3),
+              ActionExecuted("transfer_form", timestamp=4), BotUttered("转给谁？", timestamp=5)]
+    columns = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
+
+    def rows(store) -> list:
+        with store.engine.connect() as conn:
+            table = store.SQLEvent.__table__
+            return [tuple(row) for row in conn.execute(sa.select(*(table.c[c] for c in columns)).order_by(table.c.id))]
+
+    broker = Collecting()
+    ours = PrivateSQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(tmp_path / "ours.db"),
+                                  event_broker=broker)
+    rasas = SQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(tmp_path / "rasa.db"))
+    for store in (ours, rasas):
+        asyncio.run(store.save(DialogueStateTracker.from_events("c1", events, [])))
+    assert rows(ours) == rows(rasas) and len(rows(ours)) == len(events)
+    assert len(broker.published) == len(events)
+
+    ours.SQLEvent.__table__.drop(ours.engine)  # the database loses its table: the next save fails
+    tracker = DialogueStateTracker.from_events("c1", [*events, UserUttered("算了", timestamp=6)], [])
+    with pytest.raises(OperationalError):
+        asyncio.run(ours.save(tracker))
+    assert len(broker.published) == len(events)

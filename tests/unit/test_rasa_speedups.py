@@ -1,6 +1,8 @@
 """Our fixes to Rasa internals: compiled reply validation, event classes, and the action-server outage reply."""
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rasa.core.actions.action import RemoteAction
 
 from bot import rasa_speedups
@@ -64,3 +66,63 @@ def test_only_an_unreachable_action_server_is_answered_for_rejections_and_bugs_s
     assert not _unreachable(ActionExecutionRejection("validate_transfer_form"))
     assert not _unreachable(jsonschema.ValidationError("bad reply"))
     assert not _unreachable(KeyError("bug"))
+
+
+def test_action_server_calls_reuse_one_connection_and_survive_its_idle_close():
+    """Rasa's endpoint requests go through one kept session: two calls share a TCP connection, the
+    `async with` of Rasa's code does not close it, and a call after the idle close opens a new one."""
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    from tests.conftest import free_port
+
+    rasa_speedups.install()
+    peers: list = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername")[1])  # the client's port: one per connection
+        return web.json_response({"events": [], "responses": [], "seen": await request.json()})
+
+    async def main() -> list:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        try:
+            replies = [await endpoint.request(json={"n": n}, method="post") for n in range(2)]
+            await asyncio.sleep(rasa_speedups.KEEPALIVE_S + 0.5)
+            replies.append(await endpoint.request(json={"n": 2}, method="post"))
+            return replies
+        finally:
+            await runner.cleanup()
+
+    replies = asyncio.run(main())
+    assert [reply["seen"] for reply in replies] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert peers[0] == peers[1] and peers[2] != peers[0]
+
+
+EVENT_NAMES = ["user", "action", "slot", "entities", "bot", "active_loop", "followup", "reset_slots",
+               "session_started", "action_execution_rejected", "no_such_event", None]
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5),
+                   st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+EVENTS = st.builds(lambda name, extra: {**({"event": name} if name is not None else {}), **extra},
+                   st.sampled_from(EVENT_NAMES),
+                   st.dictionaries(st.sampled_from(["name", "value", "text", "timestamp", "metadata", "entities",
+                                                    "parse_data", "data", "policy"]), VALUES, max_size=4))
+REPLIES = st.one_of(st.fixed_dictionaries({"events": st.lists(EVENTS, max_size=4)},
+                                          optional={"responses": st.lists(st.one_of(
+                                              st.fixed_dictionaries({"response": st.text(max_size=5)}),
+                                              VALUES), max_size=2)}),
+                    st.dictionaries(st.sampled_from(["events", "responses"]), VALUES, max_size=2))
+
+
+@settings(max_examples=400, deadline=None)
+@given(REPLIES)
+def test_the_per_branch_check_agrees_with_jsonschema_on_any_reply(reply):
+    """The fast path says "valid" exactly when jsonschema's full oneOf check does."""
+    assert rasa_speedups._plainly_valid(reply) == (_rasa_verdict(reply) is None)
