@@ -1,4 +1,4 @@
-"""Three per-turn costs of Rasa 3.6 that grow with traffic or with the conversation, removed.
+"""Four per-turn costs of Rasa 3.6 that grow with traffic or with the conversation, removed.
 
 1. Rasa re-validates its own JSON schema on every action-server reply; we validate with one
    compiled validator, and each event against only the branch of the schema's ``oneOf`` that its
@@ -11,6 +11,10 @@
    for every call to the action server: several per turn. We keep one session per endpoint and
    event loop, whose connections are reused (idle ones closed after 2 s, before the action
    server's 5 s keep-alive ends, so a request never goes out on a connection being closed).
+4. RulePolicy finds the rules that match the conversation by filtering all its rules once per
+   state of the whole session history (a set rebuilt per state). A rule only constrains as many
+   states as it has (Rasa's own check answers "applicable" past a rule's length), so we check each
+   rule against its own length only, with the same per-state check. Same rules found.
 
 Details of 1:
 
@@ -34,7 +38,7 @@ import asyncio
 import copy
 import functools
 import json
-from typing import Any, Callable, Dict, Optional, Text, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Text, Tuple
 
 _MARK = "_installed_by_rasa_speedups"
 
@@ -117,6 +121,15 @@ def _remembering_event_classes(walk: Callable[..., Any]) -> Callable[..., Any]:
     return resolve_by_type
 
 
+def _possible_rule_keys(self: Any, lookup: Dict[Text, Text], states: List[Any]) -> Set[Text]:
+    """RulePolicy._get_possible_keys: the keys whose every state matches the conversation's state
+    that many turns back; ``_is_rule_applicable`` is true beyond a rule's length, so we stop there."""
+    latest_first = list(reversed(states))
+    return {key for key in lookup
+            if all(self._is_rule_applicable(key, turn, state)
+                   for turn, state in enumerate(latest_first[:len(self._rule_key_to_state(key))]))}
+
+
 KEEPALIVE_S = 2.0  # shorter than Sanic's default 5 s keep-alive of the action server
 
 
@@ -162,6 +175,12 @@ def install() -> None:
     if not getattr(EndpointConfig.session, _MARK, False):
         setattr(_kept_session, _MARK, True)
         EndpointConfig.session = _kept_session
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    if hasattr(RulePolicy, "_get_possible_keys") and not getattr(RulePolicy._get_possible_keys, _MARK, False):
+        setattr(_possible_rule_keys, _MARK, True)
+        _possible_rule_keys.rasas = RulePolicy._get_possible_keys  # type: ignore[attr-defined]  # for the tests
+        RulePolicy._get_possible_keys = _possible_rule_keys
     walk = getattr(Event, "resolve_by_type", None)
     if walk is not None and not getattr(walk, _MARK, False):
         Event.resolve_by_type = staticmethod(_remembering_event_classes(walk))

@@ -110,15 +110,16 @@ class DeskHub:
 
     # --- agent side -----------------------------------------------------------------------
     async def say(self, handoff: Dict[str, Any], text: str, agent: Optional[Agent] = None,
-                  notice: bool = False) -> None:
+                  notice: bool = False, locked: bool = False) -> None:
         """Send text to the customer on their channel and record it in the tracker.
 
         Customers' channels get the agent's display name only; the login stays in the tracker's
-        `metadata.agent_id`, which only the agent console renders.
+        `metadata.agent_id`, which only the agent console renders. ``locked``: the caller holds the
+        conversation's lock.
         """
         metadata = ({"agent": agent.display_name, "agent_id": agent.username} if agent
                     else {"desk_notice": True})
-        await self._append(handoff["sender_id"], BotUttered(text=text, metadata=metadata))
+        await self._append(handoff["sender_id"], BotUttered(text=text, metadata=metadata), locked)
         channel = self.channels.get(handoff["channel"])
         if channel is None:
             log.warning("no live channel %r to deliver to; message kept in the transcript", handoff["channel"])
@@ -137,27 +138,41 @@ class DeskHub:
         await self.push("queue_changed", {})
 
     async def resume_bot(self, handoff: Dict[str, Any], csat: bool) -> None:
-        """ConversationResumed, then the bot greets the customer back (or asks for CSAT first)."""
-        sender_id = handoff["sender_id"]
-        await self._append(sender_id, ConversationResumed())
-        if csat:
-            self.csat.ask(sender_id)
-            await self.say(handoff, CSAT_QUESTION, notice=True)
-        channel = self.channels.get(handoff["channel"])
-        output = (channel.output() if channel else None) or CollectingOutputChannel()
-        if self.rasa_agent is not None:
-            await self.rasa_agent.execute_action(sender_id, "utter_welcome_back", output, None, None)
-        # the bot now waits for the customer, exactly as after any bot turn (rules start from action_listen)
-        await self._append(sender_id, ActionExecuted(ACTION_LISTEN_NAME))
+        """ConversationResumed, then the bot greets the customer back (or asks for CSAT first).
+
+        All of it under the conversation's lock: a customer who answers the welcome-back at once
+        must find the bot listening (rules start from action_listen), not half-way through."""
+        if self.rasa_agent is None:
+            if csat:
+                self.csat.ask(handoff["sender_id"])
+                await self.say(handoff, CSAT_QUESTION, notice=True)
+        else:
+            async with self.rasa_agent.lock_store.lock(handoff["sender_id"]):
+                await self._resume_locked(handoff, csat)
         await self.push("queue_changed", {})
 
-    async def _append(self, sender_id: str, event: Any) -> None:
+    async def _resume_locked(self, handoff: Dict[str, Any], csat: bool) -> None:
+        sender_id = handoff["sender_id"]
+        await self._append(sender_id, ConversationResumed(), locked=True)
+        if csat:
+            self.csat.ask(sender_id)
+            await self.say(handoff, CSAT_QUESTION, notice=True, locked=True)
+        channel = self.channels.get(handoff["channel"])
+        output = (channel.output() if channel else None) or CollectingOutputChannel()
+        await self.rasa_agent.execute_action(sender_id, "utter_welcome_back", output, None, None)
+        # the bot now waits for the customer, exactly as after any bot turn
+        await self._append(sender_id, ActionExecuted(ACTION_LISTEN_NAME), locked=True)
+
+    async def _append(self, sender_id: str, event: Any, locked: bool = False) -> None:
+        """Add an event to the stored conversation; under its lock unless the caller holds it."""
         if self.rasa_agent is None:
             return
-        async with self.rasa_agent.lock_store.lock(sender_id):
-            tracker = await self.rasa_agent.tracker_store.get_or_create_tracker(sender_id)
-            tracker.update(event)
-            await self.rasa_agent.tracker_store.save(tracker)
+        if not locked:
+            async with self.rasa_agent.lock_store.lock(sender_id):
+                return await self._append(sender_id, event, locked=True)
+        tracker = await self.rasa_agent.tracker_store.get_or_create_tracker(sender_id)
+        tracker.update(event)
+        await self.rasa_agent.tracker_store.save(tracker)
 
     async def transcript(self, sender_id: str) -> List[Dict[str, Any]]:
         if self.rasa_agent is None:

@@ -126,3 +126,29 @@ REPLIES = st.one_of(st.fixed_dictionaries({"events": st.lists(EVENTS, max_size=4
 def test_the_per_branch_check_agrees_with_jsonschema_on_any_reply(reply):
     """The fast path says "valid" exactly when jsonschema's full oneOf check does."""
     assert rasa_speedups._plainly_valid(reply) == (_rasa_verdict(reply) is None)
+
+
+SHOULD_NOT_BE_SET = "should_not_be_set"  # rasa.shared.core.constants.SHOULD_NOT_BE_SET
+SUB_STATES = {
+    "prev_action": st.fixed_dictionaries({"action_name": st.sampled_from(["action_listen", "utter_hi", "faq_form"])}),
+    "user": st.fixed_dictionaries({"intent": st.sampled_from(["greet", "faq", "transfer", SHOULD_NOT_BE_SET])}),
+    "slots": st.dictionaries(st.sampled_from(["amount", "payee"]),
+                             st.sampled_from([(1.0,), (0.0,), SHOULD_NOT_BE_SET]), max_size=2),
+    "active_loop": st.fixed_dictionaries({"name": st.sampled_from(["transfer_form", SHOULD_NOT_BE_SET])}),
+}
+STATES = st.lists(st.fixed_dictionaries({}, optional=SUB_STATES), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(STATES.filter(bool), min_size=1, max_size=12), STATES)
+def test_rule_lookup_finds_the_same_rules_as_rasas(rules, conversation):
+    """The same keys as Rasa's filter over the whole history, for rules and conversations of any length."""
+    import json
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    rasa_speedups.install()
+    policy = object.__new__(RulePolicy)  # the lookup methods read no trained state
+    lookup = {json.dumps(rule): "action" for rule in rules}
+    ours = RulePolicy._get_possible_keys(policy, lookup, conversation)
+    assert ours == RulePolicy._get_possible_keys.rasas(policy, lookup, conversation)
