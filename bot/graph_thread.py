@@ -106,7 +106,10 @@ def install() -> None:
     needed = ("parse_message", "_parse_message_with_graph", "_predict_next_with_tracker",
               "predict_next_with_tracker_if_should", "_run_prediction_loop", "_update_full_retrieval_intent",
               "_check_for_unseen_features")
-    if getattr(MessageProcessor.parse_message, _MARK, False) or not all(hasattr(MessageProcessor, n) for n in needed):
+    if getattr(MessageProcessor.parse_message, _MARK, False):
+        return
+    if not all(hasattr(MessageProcessor, name) for name in needed):
+        log.warning("Rasa's MessageProcessor has changed: the model graph stays on the event loop")
         return
     MessageProcessor._parse_message_with_graph = _serialised(MessageProcessor._parse_message_with_graph)
     MessageProcessor._predict_next_with_tracker = _serialised(MessageProcessor._predict_next_with_tracker)

@@ -153,7 +153,8 @@ def _kept_session(self: Any) -> _KeptSession:
     loop = asyncio.get_running_loop()
     kept = self.__dict__.get("_kept_session")
     if kept is None or kept[0] is not loop or kept[1].closed:
-        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
+        auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                if self.basic_auth else None)
         session = aiohttp.ClientSession(headers=self.headers, auth=auth,
                                         timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                                         connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_S))
@@ -179,7 +180,7 @@ def install() -> None:
 
     if hasattr(RulePolicy, "_get_possible_keys") and not getattr(RulePolicy._get_possible_keys, _MARK, False):
         setattr(_possible_rule_keys, _MARK, True)
-        _possible_rule_keys.rasas = RulePolicy._get_possible_keys  # type: ignore[attr-defined]  # for the tests
+        _possible_rule_keys.rasas = RulePolicy._get_possible_keys  # type: ignore[attr-defined]  # tests compare
         RulePolicy._get_possible_keys = _possible_rule_keys
     walk = getattr(Event, "resolve_by_type", None)
     if walk is not None and not getattr(walk, _MARK, False):

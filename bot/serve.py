@@ -59,7 +59,8 @@ SINGLE_THREADED_MATH = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THRE
 def server_env(settings: Settings) -> dict[str, str]:
     """Environment for both processes, with the ${...} values endpoints.yml and credentials.yml need."""
     private_file(settings.tracker_db_path)  # conversations: owner-only file before Rasa's SQLite opens it
-    return {**{name: "1" for name in SINGLE_THREADED_MATH}, **rasa_env(), **credential_defaults(), "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
+    return {**{name: "1" for name in SINGLE_THREADED_MATH}, **rasa_env(), **credential_defaults(),
+            "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
             "TRACKER_DB_PATH": str(settings.tracker_db_path), "ANALYTICS_DB_PATH": str(settings.analytics_db_path),
             "KB_INDEX_DIR": str(settings.index_dir), "KB_ENCODER_PATH": str(settings.encoder_path),
             "KB_RELOAD_INTERVAL_S": str(settings.kb_reload_interval_s), "KB_REVIEW_DB_URL": settings.kb_review_db_url,

@@ -75,7 +75,8 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             stored = [event.as_dict() for event in self._additional_events(session, tracker)]
             if stored:
-                session.execute(sa.insert(self.SQLEvent.__table__), [_event_row(tracker, data) for data in stored])
+                rows = [_event_row(tracker, data) for data in stored]
+                session.execute(sa.insert(self.SQLEvent.__table__), rows)
             session.commit()
         return stored
 
@@ -89,7 +90,8 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
 
 def _event_row(tracker: DialogueStateTracker, data: dict[str, Any]) -> dict[str, Any]:
     """The columns Rasa's save writes for one event."""
-    return {"sender_id": tracker.sender_id, "type_name": data.get("event"), "timestamp": data.get("timestamp"),
+    return {"sender_id": tracker.sender_id, "type_name": data.get("event"),
+            "timestamp": data.get("timestamp"),
             "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
             "action_name": data.get("name"), "data": json.dumps(data)}
 

@@ -353,7 +353,8 @@ def test_saved_rows_have_rasas_columns_and_a_failed_save_publishes_nothing(tmp_p
     def rows(store) -> list:
         with store.engine.connect() as conn:
             table = store.SQLEvent.__table__
-            return [tuple(row) for row in conn.execute(sa.select(*(table.c[c] for c in columns)).order_by(table.c.id))]
+            query = sa.select(*(table.c[c] for c in columns)).order_by(table.c.id)
+            return [tuple(row) for row in conn.execute(query)]
 
     broker = Collecting()
     ours = PrivateSQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(tmp_path / "ours.db"),

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.constants import SHOULD_NOT_BE_SET
 
 from bot import rasa_speedups
 
@@ -109,7 +110,8 @@ def test_action_server_calls_reuse_one_connection_and_survive_its_idle_close():
 EVENT_NAMES = ["user", "action", "slot", "entities", "bot", "active_loop", "followup", "reset_slots",
                "session_started", "action_execution_rejected", "no_such_event", None]
 VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5),
-                   st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+                   st.lists(st.integers(), max_size=2),
+                   st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
 EVENTS = st.builds(lambda name, extra: {**({"event": name} if name is not None else {}), **extra},
                    st.sampled_from(EVENT_NAMES),
                    st.dictionaries(st.sampled_from(["name", "value", "text", "timestamp", "metadata", "entities",
@@ -128,10 +130,11 @@ def test_the_per_branch_check_agrees_with_jsonschema_on_any_reply(reply):
     assert rasa_speedups._plainly_valid(reply) == (_rasa_verdict(reply) is None)
 
 
-SHOULD_NOT_BE_SET = "should_not_be_set"  # rasa.shared.core.constants.SHOULD_NOT_BE_SET
 SUB_STATES = {
-    "prev_action": st.fixed_dictionaries({"action_name": st.sampled_from(["action_listen", "utter_hi", "faq_form"])}),
-    "user": st.fixed_dictionaries({"intent": st.sampled_from(["greet", "faq", "transfer", SHOULD_NOT_BE_SET])}),
+    "prev_action": st.fixed_dictionaries({"action_name": st.sampled_from(["action_listen", "utter_hi",
+                                                                          "faq_form"])}),
+    "user": st.fixed_dictionaries({"intent": st.sampled_from(["greet", "faq", "transfer",
+                                                              SHOULD_NOT_BE_SET])}),
     "slots": st.dictionaries(st.sampled_from(["amount", "payee"]),
                              st.sampled_from([(1.0,), (0.0,), SHOULD_NOT_BE_SET]), max_size=2),
     "active_loop": st.fixed_dictionaries({"name": st.sampled_from(["transfer_form", SHOULD_NOT_BE_SET])}),
