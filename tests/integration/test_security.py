@@ -226,6 +226,7 @@ def test_guessing_the_partner_credential_is_rate_limited_per_address(hardened):
     with requests.Session() as client:
         codes = [client.post(url, json={"sender": "x", "message": "你好"}, headers={"Authorization": "Bearer guess"},
                              timeout=10).status_code for _ in range(60)]
-    # the burst of 20 guesses is answered; after it the bucket refills at 10/s, so on a busy machine a
-    # few later guesses get through again, but most are refused
-    assert set(codes[:20]) == {401} and codes[20:].count(429) >= len(codes[20:]) // 2, codes
+    # Guesses are answered until the address's bucket (20, less what earlier tests in this module used)
+    # is empty; it refills at 10/s, so on a busy machine a few later guesses get through again, but
+    # most of those after the burst are refused.
+    assert codes[0] == 401 and 429 in codes and codes[20:].count(429) >= len(codes[20:]) // 2, codes
