@@ -38,11 +38,11 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         self.engine.dispose()
         # pre-ping: after a database restart a pooled connection is replaced instead of failing a turn
         self.engine = private_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self._writer: Optional[ThreadPoolExecutor] = None  # None: the loop's shared pool (PostgreSQL)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _write_ahead_log)
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="tracker-writer")  # SQLite: one writer
         self.sessionmaker = sessionmaker(bind=self.engine)
-        single_writer = self.engine.dialect.name == "sqlite"
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="tracker-writer") if single_writer else None
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool
                         ) -> Optional[DialogueStateTracker]:

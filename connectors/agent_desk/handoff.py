@@ -13,6 +13,7 @@ the channel recorded on the handoff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -142,33 +143,30 @@ class DeskHub:
 
         All of it under the conversation's lock: a customer who answers the welcome-back at once
         must find the bot listening (rules start from action_listen), not half-way through."""
-        if self.rasa_agent is None:
+        sender_id = handoff["sender_id"]
+        async with self._lock(sender_id):
+            await self._append(sender_id, ConversationResumed(), locked=True)
             if csat:
-                self.csat.ask(handoff["sender_id"])
-                await self.say(handoff, CSAT_QUESTION, notice=True)
-        else:
-            async with self.rasa_agent.lock_store.lock(handoff["sender_id"]):
-                await self._resume_locked(handoff, csat)
+                self.csat.ask(sender_id)
+                await self.say(handoff, CSAT_QUESTION, notice=True, locked=True)
+            if self.rasa_agent is not None:
+                channel = self.channels.get(handoff["channel"])
+                output = (channel.output() if channel else None) or CollectingOutputChannel()
+                await self.rasa_agent.execute_action(sender_id, "utter_welcome_back", output, None, None)
+            # the bot now waits for the customer, exactly as after any bot turn
+            await self._append(sender_id, ActionExecuted(ACTION_LISTEN_NAME), locked=True)
         await self.push("queue_changed", {})
 
-    async def _resume_locked(self, handoff: Dict[str, Any], csat: bool) -> None:
-        sender_id = handoff["sender_id"]
-        await self._append(sender_id, ConversationResumed(), locked=True)
-        if csat:
-            self.csat.ask(sender_id)
-            await self.say(handoff, CSAT_QUESTION, notice=True, locked=True)
-        channel = self.channels.get(handoff["channel"])
-        output = (channel.output() if channel else None) or CollectingOutputChannel()
-        await self.rasa_agent.execute_action(sender_id, "utter_welcome_back", output, None, None)
-        # the bot now waits for the customer, exactly as after any bot turn
-        await self._append(sender_id, ActionExecuted(ACTION_LISTEN_NAME), locked=True)
+    def _lock(self, sender_id: str) -> Any:
+        """The conversation's lock in Rasa's lock store; nothing to hold without a Rasa agent."""
+        return self.rasa_agent.lock_store.lock(sender_id) if self.rasa_agent is not None else contextlib.nullcontext()
 
     async def _append(self, sender_id: str, event: Any, locked: bool = False) -> None:
         """Add an event to the stored conversation; under its lock unless the caller holds it."""
         if self.rasa_agent is None:
             return
         if not locked:
-            async with self.rasa_agent.lock_store.lock(sender_id):
+            async with self._lock(sender_id):
                 return await self._append(sender_id, event, locked=True)
         tracker = await self.rasa_agent.tracker_store.get_or_create_tracker(sender_id)
         tracker.update(event)
