@@ -159,7 +159,9 @@ class DeskHub:
 
     def _lock(self, sender_id: str) -> Any:
         """The conversation's lock in Rasa's lock store; nothing to hold without a Rasa agent."""
-        return self.rasa_agent.lock_store.lock(sender_id) if self.rasa_agent is not None else contextlib.nullcontext()
+        if self.rasa_agent is None:
+            return contextlib.nullcontext()
+        return self.rasa_agent.lock_store.lock(sender_id)
 
     async def _append(self, sender_id: str, event: Any, locked: bool = False) -> None:
         """Add an event to the stored conversation; under its lock unless the caller holds it."""
