@@ -65,12 +65,15 @@ cluster-stop:
 cluster-status:
 	@$(PY) -m bot.cluster status --replicas $(REPLICAS)
 
+# Two pytest-xdist workers: the suite mostly waits on servers, browsers and timers, and a second worker
+# overlaps that waiting (docs/testing.md). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 test: setup browser cluster-packages
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Unit tests only (no Rasa training, no servers).
 test-fast: setup
-	@$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	@$(PY) -m pytest -n $(TEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
 clean:
 	rm -rf models var .pytest_cache test-artifacts

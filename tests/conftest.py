@@ -65,3 +65,37 @@ def channel_servers(settings, tmp_path_factory):
 
     with channel_stack(settings, tmp_path_factory.mktemp("channels")) as servers:
         yield servers
+
+
+# `make test` runs the suite on two pytest-xdist workers. Most of the suite's time is spent waiting on
+# servers, browsers and timers, so a second worker overlaps that waiting (docs/testing.md). Each worker
+# runs whole modules in file order; modules that share a session-scoped stack run on one worker, so it
+# starts once: every module using `channel_servers`, and the cluster's two files (the kill test last).
+SHARED_STACKS = {
+    "channel-stack": ("tests/browser/", "tests/integration/test_agent_desk_api.py",
+                      "tests/integration/test_knowledge_review_api.py", "tests/integration/test_security.py",
+                      "tests/integration/test_wechat_channel.py"),
+    "cluster": ("tests/cluster/",),
+}
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit a worker runs whole: a shared stack's modules together, any other module alone."""
+    path = nodeid.split("::", 1)[0]
+    for unit, prefixes in SHARED_STACKS.items():
+        if path.startswith(prefixes):
+            return unit
+    return path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedStackScheduling(LoadScopeScheduling):
+        """Work units in collection order (the long shared stacks come first: browser, cluster)."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    config.option.loadscopereorder = False
+    return SharedStackScheduling(config, log)
