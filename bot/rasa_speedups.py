@@ -10,11 +10,13 @@
 3. Rasa opens a new HTTP client session, and so a new TCP connection (and a `localhost` lookup),
    for every call to the action server: several per turn. We keep one session per endpoint and
    event loop, whose connections are reused (idle ones closed after 2 s, before the action
-   server's 5 s keep-alive ends, so a request never goes out on a connection being closed).
+   server's 5 s keep-alive ends, so a request never goes out on a connection being closed). It
+   encodes the request (the whole tracker) with ujson: 0.48 instead of 1.05 ms for a 98 KB one.
 4. RulePolicy finds the rules that match the conversation by filtering all its rules once per
    state of the whole session history (a set rebuilt per state). A rule only constrains as many
    states as it has (Rasa's own check answers "applicable" past a rule's length), so we check each
-   rule against its own length only, with the same per-state check. Same rules found.
+   rule against its own length only, with the same per-state check, on the rule's states parsed
+   once (Rasa parsed the rule's JSON key again for every state it checked). Same rules found.
 
 Details of 1:
 
@@ -125,9 +127,27 @@ def _possible_rule_keys(self: Any, lookup: Dict[Text, Text], states: List[Any]) 
     """RulePolicy._get_possible_keys: the keys whose every state matches the conversation's state
     that many turns back; ``_is_rule_applicable`` is true beyond a rule's length, so we stop there."""
     latest_first = list(reversed(states))
-    return {key for key in lookup
-            if all(self._is_rule_applicable(key, turn, state)
-                   for turn, state in enumerate(latest_first[:len(self._rule_key_to_state(key))]))}
+    return {key for key in lookup if _rule_applies(self, _rule_states_latest_first(key), latest_first)}
+
+
+@functools.lru_cache(maxsize=16384)
+def _rule_states_latest_first(key: Text) -> Tuple[Dict[Text, Any], ...]:
+    """A rule key's states, newest first (Rasa parses the key's JSON again for every state it checks).
+    Read-only: shared by every lookup."""
+    return tuple(reversed(json.loads(key)))
+
+
+def _rule_applies(policy: Any, rule_states: Tuple[Dict[Text, Any], ...], latest_first: List[Any]) -> bool:
+    """RulePolicy._is_rule_applicable for each turn the rule has, on already parsed states."""
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+
+    for rule_state, state in zip(rule_states, latest_first):
+        in_rule, in_conversation = rule_state.get(PREVIOUS_ACTION), state.get(PREVIOUS_ACTION)
+        if not in_rule and not in_conversation:  # both conversation starts
+            continue
+        if not in_rule or not in_conversation or not policy._does_rule_match_state(rule_state, state):
+            return False
+    return True
 
 
 KEEPALIVE_S = 2.0  # shorter than Sanic's default 5 s keep-alive of the action server
@@ -148,6 +168,7 @@ class _KeptSession:
 
 def _kept_session(self: Any) -> _KeptSession:
     import aiohttp
+    import ujson
     from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
 
     loop = asyncio.get_running_loop()
@@ -155,7 +176,8 @@ def _kept_session(self: Any) -> _KeptSession:
     if kept is None or kept[0] is not loop or kept[1].closed:
         auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
                 if self.basic_auth else None)
-        session = aiohttp.ClientSession(headers=self.headers, auth=auth,
+        # ujson: the request is the whole tracker, and ujson encodes it in half the time of json
+        session = aiohttp.ClientSession(headers=self.headers, auth=auth, json_serialize=ujson.dumps,
                                         timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                                         connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_S))
         kept = self.__dict__["_kept_session"] = (loop, session)

@@ -23,7 +23,8 @@ from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, Eve
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import action_outage, graph_thread, idempotent_turns, rasa_speedups, session_rollover, store_outage
+from bot import (action_outage, action_payload, graph_thread, idempotent_turns, rasa_speedups, session_rollover,
+                 store_outage)
 from bot.dialogue import cues
 from bot.dialogue.commands import Command, Turn, interpret
 from bot.dialogue.plans import TURN_SLOT, plan_for
@@ -103,6 +104,7 @@ class TurnInterpretationPolicy(Policy):
         rasa_speedups.install()  # the server that loads this policy validates action replies cheaply
         graph_thread.install()  # and runs the model graph off its event loop
         action_outage.install()  # and answers the customer when the action server is down
+        action_payload.install()  # and sends it past messages without their knowledge-base assessment
         idempotent_turns.install()  # and a message sent again with the same client id is one turn
         store_outage.install()  # and refuses a turn when the conversation store is down (no silent fallback)
         session_rollover.install(load_settings().session_rollover_turns)  # and a long conversation stays fast
