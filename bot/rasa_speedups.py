@@ -42,6 +42,9 @@ import functools
 import json
 from typing import Any, Callable, Dict, List, Optional, Set, Text, Tuple
 
+from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
+from rasa.shared.nlu.constants import ACTION_NAME
+
 _MARK = "_installed_by_rasa_speedups"
 
 
@@ -127,7 +130,33 @@ def _possible_rule_keys(self: Any, lookup: Dict[Text, Text], states: List[Any]) 
     """RulePolicy._get_possible_keys: the keys whose every state matches the conversation's state
     that many turns back; ``_is_rule_applicable`` is true beyond a rule's length, so we stop there."""
     latest_first = list(reversed(states))
-    return {key for key in lookup if _rule_applies(self, _rule_states_latest_first(key), latest_first)}
+    if not latest_first:
+        return set(lookup)
+    return {key for key in _candidate_rule_keys(self, lookup, latest_first[0])
+            if _rule_applies(self, _rule_states_latest_first(key), latest_first)}
+
+
+def _candidate_rule_keys(policy: Any, lookup: Dict[Text, Text], latest: Dict[Text, Any]) -> List[Text]:
+    """The keys that can match the latest state: a rule whose latest state names a previous action
+    matches only a conversation whose latest previous action has that name (the first check of
+    ``_is_rule_applicable``), so rules are indexed by that name. Rules naming none are always candidates."""
+    kept = policy.__dict__.get("_rule_index")
+    if kept is None or kept[0] is not lookup or len(kept[0]) != kept[1]:
+        kept = policy.__dict__["_rule_index"] = (lookup, len(lookup), _index_by_last_action(lookup))
+    by_name = kept[2]
+    name = (latest.get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+    named = by_name.get(name, []) if isinstance(name, str) else []
+    return named + by_name[None]
+
+
+def _index_by_last_action(lookup: Dict[Text, Text]) -> Dict[Optional[Text], List[Text]]:
+    index: Dict[Optional[Text], List[Text]] = {None: []}
+    for key in lookup:
+        states = _rule_states_latest_first(key)
+        name = (states[0].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME) if states else None
+        index.setdefault(name if isinstance(name, str) and name and name != SHOULD_NOT_BE_SET else None,
+                         []).append(key)
+    return index
 
 
 @functools.lru_cache(maxsize=16384)
@@ -139,8 +168,6 @@ def _rule_states_latest_first(key: Text) -> Tuple[Dict[Text, Any], ...]:
 
 def _rule_applies(policy: Any, rule_states: Tuple[Dict[Text, Any], ...], latest_first: List[Any]) -> bool:
     """RulePolicy._is_rule_applicable for each turn the rule has, on already parsed states."""
-    from rasa.shared.core.constants import PREVIOUS_ACTION
-
     for rule_state, state in zip(rule_states, latest_first):
         in_rule, in_conversation = rule_state.get(PREVIOUS_ACTION), state.get(PREVIOUS_ACTION)
         if not in_rule and not in_conversation:  # both conversation starts
