@@ -12,35 +12,79 @@ that releases the GIL, so the loop serves other conversations meanwhile. One thr
 around every graph run, keep the components as single-threaded as before: two graph runs never
 overlap, even when Rasa's HTTP API calls the graph from the loop directly. A turn's own steps keep
 their order (each is awaited; Rasa's lock store serialises turns of one conversation).
+
+The thread takes the work of the oldest turn first, not the oldest request. A turn is several graph
+runs (the parse, then a prediction before each action) with action calls between them; first come,
+first served per run sends each of them to the back of the queue behind every newer message, so
+all turns in flight slow down together and the slowest ones set the p95. Ordered by when the turn's
+message was parsed (a context variable set by the parse), a turn in flight finishes before newer
+ones start (docs/serving.md, "Oldest turn first").
 """
 from __future__ import annotations
 
 import asyncio
 import contextvars
 import functools
+import itertools
 import logging
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import Future
 from typing import Any, Callable, Dict, Optional, Text
 
 log = logging.getLogger(__name__)
 _MARK = "_installed_by_graph_thread"
 _GRAPH_LOCK = threading.Lock()
-_EXECUTOR: Optional[ThreadPoolExecutor] = None
+# when the message of the turn this task is running was parsed (monotonic seconds)
+TURN_STARTED: contextvars.ContextVar[float] = contextvars.ContextVar("turn_started")
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _EXECUTOR
-    if _EXECUTOR is None:
-        _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rasa-graph")
-    return _EXECUTOR
+class OldestTurnFirst:
+    """One daemon thread that runs submitted calls in order of their turn's start, then of submission."""
+
+    def __init__(self, name: str = "rasa-graph_0") -> None:
+        self._queue: "queue.PriorityQueue[tuple[float, int, Callable[[], Any], Future]]" = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, turn_started: float, call: Callable[[], Any]) -> Future:
+        future: Future = Future()
+        self._queue.put((turn_started, next(self._order), call, future))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            _, _, call, future = self._queue.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(call())
+            except BaseException as exc:  # handed to the awaiting coroutine, as an executor does
+                future.set_exception(exc)
+
+
+_WORKER: Optional[OldestTurnFirst] = None
+_WORKER_LOCK = threading.Lock()
+
+
+def _worker() -> OldestTurnFirst:
+    global _WORKER
+    with _WORKER_LOCK:
+        if _WORKER is None:
+            _WORKER = OldestTurnFirst()
+        return _WORKER
 
 
 async def on_graph_thread(function: Callable[..., Any], *args: Any) -> Any:
-    """Run ``function(*args)`` on the graph thread with the caller's context variables."""
+    """Run ``function(*args)`` on the graph thread with the caller's context variables, after the
+    queued work of older turns."""
     context = contextvars.copy_context()
-    return await asyncio.get_running_loop().run_in_executor(
-        _executor(), functools.partial(context.run, function, *args))
+    started = TURN_STARTED.get(None)
+    future = _worker().submit(time.monotonic() if started is None else started,
+                              functools.partial(context.run, function, *args))
+    return await asyncio.wrap_future(future)
 
 
 def _serialised(run: Callable[..., Any]) -> Callable[..., Any]:
@@ -64,6 +108,7 @@ def _parse_off_loop(parse_message: Callable[..., Any]) -> Callable[..., Any]:
 
         if tracker is None:
             tracker = DialogueStateTracker.from_events(message.sender_id, [])
+        TURN_STARTED.set(time.monotonic())  # a new message: the turn this task runs starts now
         parse_data = await on_graph_thread(self._parse_message_with_graph, message, tracker,
                                            only_output_properties)
         # the rest of Rasa's parse_message, unchanged

@@ -9,6 +9,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.message import Message
 
@@ -119,3 +120,53 @@ def test_the_prediction_loop_predicts_on_the_graph_thread_and_runs_each_action_i
     # a new tracker's follow-up action comes first, without the graph; then two predictions; all on the loop
     assert ran == [("action_listen", True), ("utter_hi", True), ("utter_hi", True)]
     assert len(graph.threads) == 1 and next(iter(graph.threads)).startswith("rasa-graph")
+
+
+def test_the_graph_thread_runs_the_oldest_turns_work_first():
+    """Queued behind a busy thread, a newer turn's run waits for an older turn's, whatever came first."""
+    worker = graph_thread.OldestTurnFirst(name="oldest-first-test")
+    release, ran = threading.Event(), []
+    blocker = worker.submit(0.0, release.wait)
+    queued = [worker.submit(started, lambda started=started, n=n: ran.append((started, n)))
+              for n, started in enumerate([3.0, 1.0, 2.0, 1.0])]
+    release.set()
+    for future in [blocker, *queued]:
+        future.result(timeout=5)
+    assert ran == [(1.0, 1), (1.0, 3), (2.0, 2), (3.0, 0)]  # by turn start, then in order of submission
+    failing = worker.submit(0.0, lambda: 1 / 0)
+    try:
+        failing.result(timeout=5)
+        raise AssertionError("the error should reach the caller")
+    except ZeroDivisionError:
+        pass
+
+
+def test_a_parse_stamps_its_turn_and_the_turns_predictions_carry_the_stamp():
+    graph_thread.install()
+    graph = RecordingGraph()
+    stamps = []
+    run = graph.run
+    graph.run = lambda inputs, targets: (stamps.append((targets[0], graph_thread.TURN_STARTED.get(None))),
+                                         run(inputs, targets))[1]
+    processor = _processor(graph)
+
+    async def run_action(action, tracker, output_channel, nlg, prediction):
+        return False  # one prediction per turn
+
+    processor._run_action = run_action
+    processor._should_handle_message = lambda tracker: True
+
+    async def turn(text):
+        tracker = DialogueStateTracker.from_events("c1", [ActionExecuted("action_listen")])
+        await processor.parse_message(UserMessage(text, sender_id="c1"), tracker)
+        await processor._run_prediction_loop(CollectingOutputChannel(), tracker)
+
+    async def main():  # two turns in one task, as a channel that handles messages in a loop would
+        await turn("你好")
+        await turn("再见")
+
+    asyncio.run(main())
+    assert [target for target, _ in stamps] == ["nlu", "core", "nlu", "core"]
+    first, second = stamps[0][1], stamps[2][1]
+    assert first is not None and stamps[1][1] == first  # the prediction belongs to the turn parsed first
+    assert second > first and stamps[3][1] == second  # the next message starts a new turn
