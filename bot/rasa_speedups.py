@@ -16,7 +16,9 @@
    state of the whole session history (a set rebuilt per state). A rule only constrains as many
    states as it has (Rasa's own check answers "applicable" past a rule's length), so we check each
    rule against its own length only, with the same per-state check, on the rule's states parsed
-   once (Rasa parsed the rule's JSON key again for every state it checked). Same rules found.
+   once (Rasa parsed the rule's JSON key again for every state it checked), and only the rules
+   that can match the latest state: they are indexed by the previous action their latest state
+   names. Same rules found.
 
 Details of 1:
 
