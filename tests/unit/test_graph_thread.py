@@ -5,6 +5,7 @@ import time
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.processor import MessageProcessor
@@ -133,12 +134,8 @@ def test_the_graph_thread_runs_the_oldest_turns_work_first():
     for future in [blocker, *queued]:
         future.result(timeout=5)
     assert ran == [(1.0, 1), (1.0, 3), (2.0, 2), (3.0, 0)]  # by turn start, then in order of submission
-    failing = worker.submit(0.0, lambda: 1 / 0)
-    try:
-        failing.result(timeout=5)
-        raise AssertionError("the error should reach the caller")
-    except ZeroDivisionError:
-        pass
+    with pytest.raises(ZeroDivisionError):  # the error reaches the caller
+        worker.submit(0.0, lambda: 1 / 0).result(timeout=5)
 
 
 def test_a_parse_stamps_its_turn_and_the_turns_predictions_carry_the_stamp():
@@ -146,8 +143,12 @@ def test_a_parse_stamps_its_turn_and_the_turns_predictions_carry_the_stamp():
     graph = RecordingGraph()
     stamps = []
     run = graph.run
-    graph.run = lambda inputs, targets: (stamps.append((targets[0], graph_thread.TURN_STARTED.get(None))),
-                                         run(inputs, targets))[1]
+
+    def stamped_run(inputs, targets):
+        stamps.append((targets[0], graph_thread.TURN_STARTED.get(None)))
+        return run(inputs, targets)
+
+    graph.run = stamped_run
     processor = _processor(graph)
 
     async def run_action(action, tracker, output_channel, nlg, prediction):
