@@ -32,16 +32,18 @@ def test_a_fresh_token_names_its_customer_with_expiry_and_jti():
     assert verified.customer_id == "C001" and verified.jti and verified.expires_at <= time.time() + 61
 
 
+# Named ids: a token's text holds the current time, and the two test workers must collect the same tests.
 @pytest.mark.parametrize("token", [
-    None, "", "not-a-jwt", 42, "x" * 5000,
-    jwt.encode(_claims(exp=1), SECRET, algorithm="HS256"),  # expired
-    jwt.encode(_claims(iss="someone-else"), SECRET, algorithm="HS256"),
-    jwt.encode(_claims(aud="another-service"), SECRET, algorithm="HS256"),
-    jwt.encode(_claims(aud=None), SECRET, algorithm="HS256"),  # no audience
-    jwt.encode(_claims(jti=None), SECRET, algorithm="HS256"),  # no jti
-    jwt.encode(_claims(exp=None), SECRET, algorithm="HS256"),  # no expiry
-    jwt.encode(_claims(), "other-secret-" + "o" * 20, algorithm="HS256"),
-    jwt.encode(_claims(), None, algorithm="none"),  # unsigned
+    pytest.param(None, id="none"), pytest.param("", id="empty"), pytest.param("not-a-jwt", id="not-a-jwt"),
+    pytest.param(42, id="number"), pytest.param("x" * 5000, id="too-long"),
+    pytest.param(jwt.encode(_claims(exp=1), SECRET, algorithm="HS256"), id="expired"),
+    pytest.param(jwt.encode(_claims(iss="someone-else"), SECRET, algorithm="HS256"), id="other-issuer"),
+    pytest.param(jwt.encode(_claims(aud="another-service"), SECRET, algorithm="HS256"), id="other-audience"),
+    pytest.param(jwt.encode(_claims(aud=None), SECRET, algorithm="HS256"), id="no-audience"),
+    pytest.param(jwt.encode(_claims(jti=None), SECRET, algorithm="HS256"), id="no-jti"),
+    pytest.param(jwt.encode(_claims(exp=None), SECRET, algorithm="HS256"), id="no-expiry"),
+    pytest.param(jwt.encode(_claims(), "other-secret-" + "o" * 20, algorithm="HS256"), id="other-secret"),
+    pytest.param(jwt.encode(_claims(), None, algorithm="none"), id="unsigned"),
 ])
 def test_anything_else_names_nobody(token):
     assert identity.verify_customer_token(token) is None
