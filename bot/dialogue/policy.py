@@ -24,7 +24,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import (action_outage, action_payload, graph_thread, idempotent_turns, rasa_speedups, session_rollover,
-                 store_outage)
+                 store_outage, tracker_states)
 from bot.dialogue import cues
 from bot.dialogue.commands import Command, Turn, interpret
 from bot.dialogue.plans import TURN_SLOT, plan_for
@@ -102,6 +102,7 @@ class TurnInterpretationPolicy(Policy):
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "TurnInterpretationPolicy":
         rasa_speedups.install()  # the server that loads this policy validates action replies cheaply
+        tracker_states.install()  # and computes each dialogue state once per event
         graph_thread.install()  # and runs the model graph off its event loop
         action_outage.install()  # and answers the customer when the action server is down
         action_payload.install()  # and sends it past messages without their knowledge-base assessment
