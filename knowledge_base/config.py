@@ -28,6 +28,8 @@ DEFAULT_USER_DICT = REPO_ROOT / "intents" / "jieba" / "banking.txt"
 DEFAULT_RETRIEVAL_CONFIG = PACKAGE_DIR / "retrieval.yml"
 # Answering from documents: fusion and the fitted answer model (`python -m knowledge_base calibrate-docs`).
 DEFAULT_DOCUMENT_RETRIEVAL_CONFIG = PACKAGE_DIR / "document_retrieval.yml"
+# The documents' terms for customers' words (document_terms.py).
+DEFAULT_DOCUMENT_TERMS = PACKAGE_DIR / "document_terms.yml"
 DEFAULT_NEGATIVES = PACKAGE_DIR / "calibration" / "negatives.yml"
 DEFAULT_REVIEW_DB_URL = f"sqlite:///{REPO_ROOT / 'var' / 'knowledge.db'}"
 # How customer queries are embedded: "onnx" (the encoder's ONNX twin, same vectors, faster) or "torch".
@@ -63,6 +65,7 @@ class KBConfig:
     user_dict: Path = DEFAULT_USER_DICT
     retrieval_config: Path = DEFAULT_RETRIEVAL_CONFIG
     document_retrieval_config: Path = DEFAULT_DOCUMENT_RETRIEVAL_CONFIG
+    document_terms: Path = DEFAULT_DOCUMENT_TERMS
     negatives: Path = DEFAULT_NEGATIVES
     query_runtime: str = QUERY_RUNTIMES[0]
     # Approved knowledge changes (review/store.py), shared by every replica and the build command.

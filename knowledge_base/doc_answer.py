@@ -4,8 +4,9 @@ Retrieval mirrors the FAQ side (dense FAISS over passages and their units + BM25
 Whether to answer is a logistic model over features of the best passage (doc_calibrate.py fits it on
 our own question set, calibration/doc_questions.jsonl, never the dev sets), strict on purpose: a wrong
 citation is worse than "I don't know". Besides the scores it reads how much of the question the
-passage covers and how much of it the documents never mention ("钻石卡", "365天"): a question about
-something no document names is not answered by the nearest passage.
+passage covers, how much of it the documents never mention ("钻石卡", "365天"): a question about
+something no document names is not answered by the nearest passage, and whether the dense and the
+BM25 search each rank that passage first on their own.
 
 The answer is the passage's relevant units (sentences or table rows with their column headers), in
 document order, never text the passage does not contain.
@@ -20,6 +21,7 @@ from typing import Sequence
 import numpy as np
 import yaml
 
+from knowledge_base.document_terms import DocumentTerms
 from knowledge_base.lexical import LexicalIndex, tokenize
 from knowledge_base.passage_index import OWNERS, VECTORS, WHOLE, live_passages
 from knowledge_base.scoring import NO_ANSWER, ModeCalibration, squash_bm25
@@ -28,8 +30,9 @@ MAX_UNITS = 4
 MAX_ANSWER_CHARS = 320
 SHORT_PASSAGE = 160  # a passage this short is answered whole
 UNIT_LEXICAL_WEIGHT = 0.1
+_CAPTION = re.compile(r"\s*(表|table)\s*\d+", re.IGNORECASE)  # "表5　借记卡境外ATM取现收费": names a table, answers nothing
 _CODE = re.compile(r"[a-z]+\d+[a-z\d]*|\d+[a-z]+[a-z\d]*")  # E3008, WX180A: a unit naming it is the answer
-FEATURES = ("fused", "dense", "bm25", "margin", "coverage", "unknown", "english")
+FEATURES = ("fused", "dense", "bm25", "margin", "coverage", "unknown", "english", "dense_agrees", "bm25_agrees")
 _LATIN = re.compile(r"[A-Za-z]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -38,7 +41,7 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 class DocumentSettings:
     dense_weight: float = 0.7
     bm25_half: float = 8.0
-    unit_margin: float = 0.05  # further units within this of the best one are part of the answer
+    unit_margin: float = 0.1  # further units within this of the best one are part of the answer
     model: ModeCalibration | None = None  # None until calibrate-docs ran: never answers
 
     @classmethod
@@ -48,7 +51,7 @@ class DocumentSettings:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         fusion, model = raw.get("fusion") or {}, raw.get("model")
         return cls(dense_weight=float(fusion.get("dense_weight", 0.7)), bm25_half=float(fusion.get("bm25_half", 8.0)),
-                   unit_margin=float(fusion.get("unit_margin", 0.05)),
+                   unit_margin=float(fusion.get("unit_margin", 0.1)),
                    model=ModeCalibration(tuple(model["coef"]), model["intercept"], model["answer_threshold"],
                                          model["clarify_threshold"]) if model else None)
 
@@ -101,13 +104,15 @@ class DocumentSearch:
     """One version's passages: search them and pick the cited text for a question."""
 
     def __init__(self, version_dir: Path, user_dict: Path, settings: DocumentSettings,
-                 background: Sequence[str] = ()) -> None:
+                 background: Sequence[str] = (), terms: DocumentTerms = DocumentTerms()) -> None:
         """``background``: other texts customers' words are weighed against (the FAQ phrasings), so
-        "多少" or "你们" count for little and "钻石卡" or "公积金" for much."""
+        "多少" or "你们" count for little and "钻石卡" or "公积金" for much. ``terms``: the documents'
+        words for customers' words, added to a question's words (not to its vector)."""
         import faiss
 
         self.passages = live_passages(version_dir)
         self.settings = settings
+        self.terms = terms
         self.index = faiss.read_index(str(version_dir / VECTORS))
         self.owners = np.load(version_dir / OWNERS)
         self.user_dict = user_dict
@@ -120,8 +125,8 @@ class DocumentSearch:
 
     @classmethod
     def load(cls, version_dir: Path, user_dict: Path, settings: DocumentSettings,
-             background: Sequence[str] = ()) -> "DocumentSearch | None":
-        return cls(version_dir, user_dict, settings, background) if (version_dir / VECTORS).is_file() else None
+             background: Sequence[str] = (), terms: DocumentTerms = DocumentTerms()) -> "DocumentSearch | None":
+        return cls(version_dir, user_dict, settings, background, terms) if (version_dir / VECTORS).is_file() else None
 
     def weight(self, word: str) -> float:
         return self.idf.get(word, self.idf_unseen)
@@ -131,7 +136,8 @@ class DocumentSearch:
         return max(self.idf.values(), default=1.0)
 
     def passage_scores(self, query: str, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(fused, dense, bm25) per passage: dense is the best of the passage's own and its units' vectors."""
+        """(fused, dense, bm25) per passage: dense is the best of the passage's own and its units' vectors;
+        ``query`` as searched (with the documents' terms)."""
         n = len(self.passages)
         scores, rows = self.index.search(vector.reshape(1, -1), self.index.ntotal)
         dense = np.full(n, -1.0, dtype=np.float32)
@@ -142,6 +148,8 @@ class DocumentSearch:
 
     def features(self, query: str, vector: np.ndarray) -> tuple[int, np.ndarray]:
         """(best passage, FEATURES of it) for a normalised query."""
+        english = float(bool(_LATIN.search(query)) and not _HAN.search(query))
+        query = self.terms.expand(query)
         fused, dense, bm25 = self.passage_scores(query, vector)
         order = np.argsort(-fused)
         best = int(order[0])
@@ -149,10 +157,12 @@ class DocumentSearch:
         total = sum(map(self.weight, words)) or 1.0
         covered = sum(self.weight(w) for w in words if w in self.passage_words[best] or w in self.passages[best]["text"])
         unknown = sum(self.weight(w) for w in words if w not in self.vocabulary and w not in self.all_text)
-        english = float(bool(_LATIN.search(query)) and not _HAN.search(query))
         second = float(fused[order[1]]) if len(order) > 1 else 0.0
+        # the two searches naming the same passage on their own is the strongest sign it is the right one
+        dense_agrees = float(dense[best] >= dense.max())
+        bm25_agrees = float(bm25[best] >= bm25.max() > 0)
         return best, np.array([fused[best], dense[best], bm25[best], fused[best] - second,
-                               covered / total, unknown / total, english])
+                               covered / total, unknown / total, english, dense_agrees, bm25_agrees])
 
     def answer(self, query: str, vector: np.ndarray) -> DocumentAnswer:
         model = self.settings.model
@@ -163,28 +173,40 @@ class DocumentSearch:
         decision = model.decide(confidence)
         passage = self.passages[best]
         # most messages are no document's business: picking units (a small BM25 per message) only when shown
-        units = self.relevant_units(best, query, vector) if decision != NO_ANSWER else []
+        units, page = self.relevant_units(best, query, vector) if decision != NO_ANSWER else ([], passage.get("page"))
         return DocumentAnswer(decision, confidence, passage["doc"], passage["title"], passage["section"],
-                              passage.get("page"), tuple(units))
+                              page, tuple(units))
 
-    def relevant_units(self, position: int, query: str, vector: np.ndarray) -> list[str]:
-        """The passage's units that answer the question: all of a short passage; else the best one and
-        those close to it, in document order (only units naming a code the question names, when any do)."""
-        units = self.passages[position]["units"]
+    def relevant_units(self, position: int, query: str, vector: np.ndarray) -> tuple[list[str], int | None]:
+        """(units that answer the question, page of the first) from the cited section, which may span
+        several passages (a table and its notes, a table continued on the next page): all of a short
+        section; else the best unit and those close to it, in document order. Only units naming a
+        code the question names, when any do; a table's caption is never an answer on its own."""
+        members = self._section_members(position)
+        cited = [(p, u) for p in members for u in range(len(self.passages[p]["units"]))]
+        units = [self.passages[p]["units"][u] for p, u in cited]
         if sum(map(len, units)) <= SHORT_PASSAGE:
-            return list(units)
-        rows = np.flatnonzero((self.owners[:, 0] == position) & (self.owners[:, 1] != WHOLE))
-        vectors = np.vstack([self.index.reconstruct(int(r)) for r in rows])
-        lexical = squash_bm25(LexicalIndex(units, self.user_dict).scores(query), 2.0)
+            return units, self.passages[position].get("page")
+        rows = np.flatnonzero(np.isin(self.owners[:, 0], members) & (self.owners[:, 1] != WHOLE))
+        row = {(int(self.owners[r, 0]), int(self.owners[r, 1])): int(r) for r in rows}
+        vectors = np.vstack([self.index.reconstruct(row[key]) for key in cited])
+        lexical = squash_bm25(LexicalIndex(units, self.user_dict).scores(self.terms.expand(query)), 2.0)
         score = vectors @ vector.reshape(-1) + UNIT_LEXICAL_WEIGHT * lexical
         codes = _CODE.findall(query.lower())
         naming = [i for i, unit in enumerate(units) if any(code in unit.lower() for code in codes)]
-        ranked = sorted(naming, key=lambda i: -score[i]) or list(np.argsort(-score))
+        candidates = naming or [i for i in range(len(units)) if not _CAPTION.match(units[i])] or list(range(len(units)))
+        ranked = sorted(candidates, key=lambda i: -score[i])
         keep = [i for i in ranked[:MAX_UNITS] if score[i] >= score[ranked[0]] - self.settings.unit_margin]
         chosen, size = [], 0
         for i in keep:
             if chosen and size + len(units[i]) > MAX_ANSWER_CHARS:
                 break
-            chosen.append(int(i))
+            chosen.append(i)
             size += len(units[i])
-        return [units[i] for i in sorted(chosen)]
+        chosen.sort()
+        return [units[i] for i in chosen], self.passages[cited[chosen[0]][0]].get("page")
+
+    def _section_members(self, position: int) -> list[int]:
+        """The passages of ``position``'s document and section, in document order."""
+        cited = self.passages[position]
+        return [i for i, p in enumerate(self.passages) if p["doc"] == cited["doc"] and p["section"] == cited["section"]]

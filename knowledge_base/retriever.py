@@ -16,6 +16,7 @@ import numpy as np
 from knowledge_base import scoring
 from knowledge_base.config import KBConfig
 from knowledge_base.doc_answer import DocumentAnswer, DocumentSearch, DocumentSettings
+from knowledge_base.document_terms import DocumentTerms
 from knowledge_base.embedding import embed_queries_cached, encoder_identity, load_query_encoder
 from knowledge_base.index import IndexUnavailable, current_version_dir, read_manifest
 from knowledge_base.lexical import LexicalIndex
@@ -86,7 +87,7 @@ class Retriever:
         self.lexical = LexicalIndex(self.lexical_texts, kb.user_dict)
         self.negatives = np.load(version_dir / "negatives.npy")
         self.documents = DocumentSearch.load(version_dir, kb.user_dict, DocumentSettings.load(
-            kb.document_retrieval_config), background=self.lexical_texts)
+            kb.document_retrieval_config), background=self.lexical_texts, terms=DocumentTerms.load(kb.document_terms))
 
     @property
     def version(self) -> str:

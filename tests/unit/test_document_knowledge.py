@@ -137,3 +137,48 @@ def test_agent_assist_shows_the_cited_passage():
                      "confidence": 0.93}
     assert cited_passage({**document, "decision": "clarify"})["confident"] is False
     assert cited_passage({**document, "decision": "no_answer"}) is None and cited_passage({}) is None
+
+
+def _search(retriever, text: str):
+    from knowledge_base.embedding import embed_queries_cached
+    from knowledge_base.text import normalize
+
+    query = normalize(text)
+    return query, embed_queries_cached(retriever.encoder, [query], prefix=retriever.kb.query_prefix)[0]
+
+
+def test_a_section_split_over_pages_answers_from_the_page_that_holds_the_named_code(retriever):
+    documents = retriever.documents
+    members = [i for i, p in enumerate(documents.passages) if p["section"] == "八、常见错误码"]
+    assert len({documents.passages[i]["page"] for i in members}) > 1  # the table runs over two pages
+    code, first = "E4010", members[0]
+    assert code not in documents.passages[first]["text"]
+    query, vector = _search(retriever, f"手机银行提示{code}是什么情况")
+    units, page = documents.relevant_units(first, query, vector)
+    assert units and all(code in unit for unit in units)
+    assert page == next(documents.passages[i]["page"] for i in members if code in documents.passages[i]["text"])
+
+
+def test_a_tables_caption_is_never_the_whole_answer(retriever):
+    from knowledge_base.doc_answer import _CAPTION
+
+    documents = retriever.documents
+    captioned = [(i, u) for i, p in enumerate(documents.passages) for u in p["units"] if _CAPTION.match(u)]
+    assert len(captioned) >= 3
+    for position, caption in captioned:  # the caption itself is the closest text to its own words
+        query, vector = _search(retriever, caption)
+        units, _ = documents.relevant_units(position, query, vector)
+        assert units and not all(_CAPTION.match(unit) for unit in units), caption
+
+
+def test_the_answer_model_reads_whether_each_search_ranks_the_passage_first(retriever):
+    from knowledge_base.doc_answer import FEATURES
+
+    documents = retriever.documents
+    passage = next(p for p in documents.passages if p["section"] == "6.2 分期手续费")
+    query, vector = _search(retriever, passage["units"][0])
+    best, features = documents.features(query, vector)
+    named = dict(zip(FEATURES, features))
+    assert documents.passages[best]["section"] == "6.2 分期手续费"
+    assert named["dense_agrees"] == 1.0 and named["bm25_agrees"] == 1.0
+    assert len(documents.settings.model.coef) == len(FEATURES)
