@@ -31,6 +31,7 @@ MAX_ANSWER_CHARS = 320
 SHORT_PASSAGE = 160  # a passage this short is answered whole
 UNIT_LEXICAL_WEIGHT = 0.1
 _CAPTION = re.compile(r"\s*(表|table)\s*\d+", re.IGNORECASE)  # "表5　借记卡境外ATM取现收费": names a table, answers nothing
+_ASK_BREAK = re.compile(r"[\s，,？?；;。！!]+")
 _CODE = re.compile(r"[a-z]+\d+[a-z\d]*|\d+[a-z]+[a-z\d]*")  # E3008, WX180A: a unit naming it is the answer
 FEATURES = ("fused", "dense", "bm25", "margin", "coverage", "unknown", "english", "dense_agrees", "bm25_agrees")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -190,13 +191,15 @@ class DocumentSearch:
         rows = np.flatnonzero(np.isin(self.owners[:, 0], members) & (self.owners[:, 1] != WHOLE))
         row = {(int(self.owners[r, 0]), int(self.owners[r, 1])): int(r) for r in rows}
         vectors = np.vstack([self.index.reconstruct(row[key]) for key in cited])
-        lexical = squash_bm25(LexicalIndex(units, self.user_dict).scores(self.terms.expand(query)), 2.0)
+        unit_index = LexicalIndex(units, self.user_dict)
+        lexical = squash_bm25(unit_index.scores(self.terms.expand(query)), 2.0)
         score = vectors @ vector.reshape(-1) + UNIT_LEXICAL_WEIGHT * lexical
         codes = _CODE.findall(query.lower())
         naming = [i for i, unit in enumerate(units) if any(code in unit.lower() for code in codes)]
         candidates = naming or [i for i in range(len(units)) if not _CAPTION.match(units[i])] or list(range(len(units)))
         ranked = sorted(candidates, key=lambda i: -score[i])
         keep = [i for i in ranked[:MAX_UNITS] if score[i] >= score[ranked[0]] - self.settings.unit_margin]
+        keep += [i for i in self._per_ask(query, unit_index, candidates, score) if i not in keep]
         chosen, size = [], 0
         for i in keep:
             if chosen and size + len(units[i]) > MAX_ANSWER_CHARS:
@@ -205,6 +208,18 @@ class DocumentSearch:
             size += len(units[i])
         chosen.sort()
         return [units[i] for i in chosen], self.passages[cited[chosen[0]][0]].get("page")
+
+    def _per_ask(self, query: str, unit_index: LexicalIndex, candidates: list[int], score: np.ndarray) -> list[int]:
+        """For a question that asks several things ("存款证明多少钱 英文版另外收多少"), the unit that
+        shares the most words with each ask, so the answer covers every ask and not only the first."""
+        asks = [ask for ask in _ASK_BREAK.split(query) if len(ask) >= 2]
+        found: list[int] = []
+        for ask in asks if len(asks) > 1 else []:
+            lexical = unit_index.scores(self.terms.expand(ask))
+            best = max(candidates, key=lambda i: (lexical[i], score[i]))
+            if lexical[best] > 0 and best not in found:
+                found.append(best)
+        return found
 
     def _section_members(self, position: int) -> list[int]:
         """The passages of ``position``'s document and section, in document order."""

@@ -182,3 +182,17 @@ def test_the_answer_model_reads_whether_each_search_ranks_the_passage_first(retr
     assert documents.passages[best]["section"] == "6.2 分期手续费"
     assert named["dense_agrees"] == 1.0 and named["bm25_agrees"] == 1.0
     assert len(documents.settings.model.coef) == len(FEATURES)
+
+
+def test_a_question_asking_two_things_gets_a_unit_for_each(retriever):
+    import numpy as np
+
+    from knowledge_base.lexical import LexicalIndex
+
+    documents = retriever.documents
+    units = next(p["units"] for p in documents.passages if any("存款证明" in u for u in p["units"]))
+    index = LexicalIndex(units, documents.user_dict)
+    flat = np.zeros(len(units))  # the question's vector prefers no unit: each ask's words decide
+    asked = documents._per_ask("时段存款证明多少钱，电子对账单收费吗", index, list(range(len(units))), flat)
+    assert [units[i].split("；")[0] for i in asked] == ["服务项目：存款证明（时段）", "服务项目：对账单打印（自助设备）、电子对账单"]
+    assert documents._per_ask("时段存款证明多少钱", index, list(range(len(units))), flat) == []  # one ask: nothing added
