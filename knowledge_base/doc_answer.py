@@ -8,8 +8,8 @@ passage covers, how much of it the documents never mention ("钻石卡", "365天
 something no document names is not answered by the nearest passage, and whether the dense and the
 BM25 search each rank that passage first on their own.
 
-The answer is the passage's relevant units (sentences or table rows with their column headers), in
-document order, never text the passage does not contain.
+The answer is the cited section's relevant units (sentences or table rows with their column headers),
+in document order, never text the section does not contain.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ MAX_ANSWER_CHARS = 320
 SHORT_PASSAGE = 160  # a passage this short is answered whole
 UNIT_LEXICAL_WEIGHT = 0.1
 _CAPTION = re.compile(r"\s*(表|table)\s*\d+", re.IGNORECASE)  # "表5　借记卡境外ATM取现收费": names a table, answers nothing
-_ASK_BREAK = re.compile(r"[\s，,？?；;。！!]+")
+_ASK_BREAK = re.compile(r"[\s，,？?；;。！!]+")  # between the asks of "存款证明多少钱 英文版另外收多少"
 _CODE = re.compile(r"[a-z]+\d+[a-z\d]*|\d+[a-z]+[a-z\d]*")  # E3008, WX180A: a unit naming it is the answer
 FEATURES = ("fused", "dense", "bm25", "margin", "coverage", "unknown", "english", "dense_agrees", "bm25_agrees")
 _LATIN = re.compile(r"[A-Za-z]")
