@@ -5,8 +5,10 @@ Whether to answer is a logistic model over features of the best passage (doc_cal
 our own question set, calibration/doc_questions.jsonl, never the dev sets), strict on purpose: a wrong
 citation is worse than "I don't know". Besides the scores it reads how much of the question the
 passage covers, how much of it the documents never mention ("钻石卡", "365天"): a question about
-something no document names is not answered by the nearest passage, and whether the dense and the
-BM25 search each rank that passage first on their own.
+something no document names is not answered by the nearest passage, whether the dense and the
+BM25 search each rank that passage first on their own, and how close the question is to a known
+message that is not a knowledge question ("帮我重置登录密码" is a request, not a question the app guide
+answers).
 
 The answer is the cited section's relevant units (sentences or table rows with their column headers),
 in document order, never text the section does not contain.
@@ -33,7 +35,9 @@ UNIT_LEXICAL_WEIGHT = 0.1
 _CAPTION = re.compile(r"\s*(表|table)\s*\d+", re.IGNORECASE)  # "表5　借记卡境外ATM取现收费": names a table, answers nothing
 _ASK_BREAK = re.compile(r"[\s，,？?；;。！!]+")  # between the asks of "存款证明多少钱 英文版另外收多少"
 _CODE = re.compile(r"[a-z]+\d+[a-z\d]*|\d+[a-z]+[a-z\d]*")  # E3008, WX180A: a unit naming it is the answer
-FEATURES = ("fused", "dense", "bm25", "margin", "coverage", "unknown", "english", "dense_agrees", "bm25_agrees")
+FEATURES = ("fused", "dense", "bm25", "margin", "coverage", "unknown", "english", "dense_agrees", "bm25_agrees",
+            "negative")
+NEGATIVE = FEATURES.index("negative")
 _LATIN = re.compile(r"[A-Za-z]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -105,10 +109,12 @@ class DocumentSearch:
     """One version's passages: search them and pick the cited text for a question."""
 
     def __init__(self, version_dir: Path, user_dict: Path, settings: DocumentSettings,
-                 background: Sequence[str] = (), terms: DocumentTerms = DocumentTerms()) -> None:
+                 background: Sequence[str] = (), terms: DocumentTerms = DocumentTerms(),
+                 negatives: np.ndarray | None = None) -> None:
         """``background``: other texts customers' words are weighed against (the FAQ phrasings), so
         "多少" or "你们" count for little and "钻石卡" or "公积金" for much. ``terms``: the documents'
-        words for customers' words, added to a question's words (not to its vector)."""
+        words for customers' words, added to a question's words (not to its vector). ``negatives``:
+        vectors of messages that are not knowledge questions (the index's negatives.npy)."""
         import faiss
 
         self.passages = live_passages(version_dir)
@@ -123,11 +129,15 @@ class DocumentSearch:
         self.vocabulary = set().union(*self.passage_words) if texts else set()
         self.all_text = "\n".join(texts)
         self.idf = _idf([*self.passage_words, *(set(tokenize(t, user_dict)) for t in background)])
+        sections = {key: i for i, key in enumerate(dict.fromkeys((p["doc"], p["section"]) for p in self.passages))}
+        self.section_of = np.array([sections[(p["doc"], p["section"])] for p in self.passages], dtype=int)
+        self.negatives = np.zeros((0, self.index.d), dtype=np.float32) if negatives is None else negatives
 
     @classmethod
-    def load(cls, version_dir: Path, user_dict: Path, settings: DocumentSettings,
-             background: Sequence[str] = (), terms: DocumentTerms = DocumentTerms()) -> "DocumentSearch | None":
-        return cls(version_dir, user_dict, settings, background, terms) if (version_dir / VECTORS).is_file() else None
+    def load(cls, version_dir: Path, user_dict: Path, settings: DocumentSettings, background: Sequence[str] = (),
+             terms: DocumentTerms = DocumentTerms(), negatives: np.ndarray | None = None) -> "DocumentSearch | None":
+        return (cls(version_dir, user_dict, settings, background, terms, negatives)
+                if (version_dir / VECTORS).is_file() else None)
 
     def weight(self, word: str) -> float:
         return self.idf.get(word, self.idf_unseen)
@@ -152,18 +162,21 @@ class DocumentSearch:
         english = float(bool(_LATIN.search(query)) and not _HAN.search(query))
         query = self.terms.expand(query)
         fused, dense, bm25 = self.passage_scores(query, vector)
-        order = np.argsort(-fused)
-        best = int(order[0])
+        best = int(np.argmax(fused))
         words = [w for w in dict.fromkeys(tokenize(query, self.user_dict)) if len(w) >= 2 or w.isdigit()]
         total = sum(map(self.weight, words)) or 1.0
         covered = sum(self.weight(w) for w in words if w in self.passage_words[best] or w in self.passages[best]["text"])
         unknown = sum(self.weight(w) for w in words if w not in self.vocabulary and w not in self.all_text)
-        second = float(fused[order[1]]) if len(order) > 1 else 0.0
-        # the two searches naming the same passage on their own is the strongest sign it is the right one
-        dense_agrees = float(dense[best] >= dense.max())
-        bm25_agrees = float(bm25[best] >= bm25.max() > 0)
+        # a section may span several passages: the margin is over the best other section, and the two
+        # searches agree when each ranks one of the section's passages first on its own (the strongest
+        # sign it is the right one)
+        mine = self.section_of == self.section_of[best]
+        second = float(fused[~mine].max()) if (~mine).any() else 0.0
+        dense_agrees = float(dense[mine].max() >= dense.max())
+        bm25_agrees = float(bm25[mine].max() >= bm25.max() > 0)
+        negative = float((self.negatives @ vector.reshape(-1)).max()) if len(self.negatives) else 0.0
         return best, np.array([fused[best], dense[best], bm25[best], fused[best] - second,
-                               covered / total, unknown / total, english, dense_agrees, bm25_agrees])
+                               covered / total, unknown / total, english, dense_agrees, bm25_agrees, negative])
 
     def answer(self, query: str, vector: np.ndarray) -> DocumentAnswer:
         model = self.settings.model
@@ -223,5 +236,4 @@ class DocumentSearch:
 
     def _section_members(self, position: int) -> list[int]:
         """The passages of ``position``'s document and section, in document order."""
-        cited = self.passages[position]
-        return [i for i, p in enumerate(self.passages) if p["doc"] == cited["doc"] and p["section"] == cited["section"]]
+        return [int(i) for i in np.flatnonzero(self.section_of == self.section_of[position])]

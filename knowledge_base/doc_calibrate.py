@@ -3,20 +3,23 @@
 Samples: our own questions about the documents (calibration/doc_questions.jsonl: answerable ones with
 the section that answers them, and questions no document answers) plus the messages that are not
 knowledge questions at all (calibration/negatives.yml: greetings, task requests…). A sample is
-positive when the best passage is the right section. The threshold comes from out-of-fold
-predictions (stratified k-fold), so it is chosen on questions the model did not see: the lowest one
+positive when the best passage is the right section. The same negatives are in the index (the
+"negative" feature: similarity to the nearest one), so a sample's feature counts only the negatives
+of other folds. The threshold comes from out-of-fold predictions (stratified k-fold), so it is
+chosen on questions the model did not see: the lowest one
 at which at most MAX_WRONG of the answered questions cite a wrong section, at most MAX_INVENTED of
 the unanswerable questions and MAX_NEGATIVE of the other messages get an answer. Never the dev sets.
 """
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from knowledge_base.doc_answer import FEATURES
+from knowledge_base.doc_answer import FEATURES, NEGATIVE
 from knowledge_base.index import load_negatives
 from knowledge_base.text import normalize
 
@@ -29,15 +32,26 @@ FOLDS = 5
 DEFAULT_SET = Path(__file__).resolve().parent / "calibration" / "doc_questions.jsonl"
 
 
-def samples(retriever, rows: list[dict], negatives: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(features, right section, kind) of every question and negative message; kind is "answerable",
-    "unanswerable" or "negative"."""
+@dataclass(frozen=True)
+class Samples:
+    """Every calibration message: FEATURES of its best passage, whether that is the right section, its
+    kind ("answerable", "unanswerable" or "negative"), its similarity to each of the index's negatives,
+    and which negative it is itself (-1 for a question)."""
+    x: np.ndarray
+    right: np.ndarray
+    kinds: np.ndarray
+    similarity: np.ndarray
+    own: np.ndarray
+
+
+def samples(retriever, rows: list[dict], negatives: list[str]) -> Samples:
     from knowledge_base.embedding import embed_queries_cached
 
     documents = retriever.documents
-    x, right, kinds = [], [], []
-    for text, doc, section, kind in [(r["text"], r["doc"], r.get("section"), "answerable" if r["doc"] else
-                                      "unanswerable") for r in rows] + [(n, None, None, "negative") for n in negatives]:
+    x, right, kinds, similarity, own = [], [], [], [], []
+    messages = [(r["text"], r["doc"], r.get("section"), "answerable" if r["doc"] else "unanswerable", -1) for r in rows]
+    messages += [(n, None, None, "negative", j) for j, n in enumerate(negatives)]
+    for text, doc, section, kind, negative in messages:
         query = normalize(text)
         if not query:
             continue
@@ -47,15 +61,38 @@ def samples(retriever, rows: list[dict], negatives: list[str]) -> tuple[np.ndarr
         x.append(features)
         right.append(doc is not None and passage["doc"] == doc and passage["section"] == section)
         kinds.append(kind)
-    return np.array(x), np.array(right), np.array(kinds)
+        similarity.append(documents.negatives @ vector)
+        own.append(negative)
+    return Samples(np.array(x), np.array(right), np.array(kinds), np.array(similarity), np.array(own))
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray:
+def fold_of(right: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Each sample's fold (stratified by right section)."""
     from sklearn.model_selection import StratifiedKFold
 
+    folds = np.zeros(len(right), dtype=int)
+    for fold, (_, test) in enumerate(StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(right, right)):
+        folds[test] = fold
+    return folds
+
+
+def fold_masked(data: Samples, folds: np.ndarray) -> np.ndarray:
+    """FEATURES with "negative" measured only against negatives of other folds: a negative must not
+    find itself (or its near-duplicates in its fold), or the model learns what production never sees."""
+    negative_fold = np.full(data.similarity.shape[1], -1)
+    negative_fold[data.own[data.own >= 0]] = folds[data.own >= 0]
+    x = data.x.copy()
+    for i in range(len(x)):
+        others = data.similarity[i, negative_fold != folds[i]]
+        x[i, NEGATIVE] = others.max() if len(others) else 0.0
+    return x
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
     p = np.zeros(len(y))
-    for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(x, y):
-        p[test] = _model().fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+    for fold in np.unique(folds):
+        test = folds == fold
+        p[test] = _model().fit(x[~test], y[~test]).predict_proba(x[test])[:, 1]
     return p
 
 
@@ -84,8 +121,10 @@ def thresholds(p: np.ndarray, right: np.ndarray, kinds: np.ndarray) -> tuple[flo
 
 def calibrate_documents(retriever, rows: list[dict], out: Path) -> dict:
     negatives = load_negatives(retriever.kb.negatives)
-    x, right, kinds = samples(retriever, rows, negatives)
-    p = out_of_fold(x, right)
+    data = samples(retriever, rows, negatives)
+    folds = fold_of(data.right)
+    x, right, kinds = fold_masked(data, folds), data.right, data.kinds
+    p = out_of_fold(x, right, folds)
     answer, clarify = thresholds(p, right, kinds)
     model = _model().fit(x, right)
     answerable, unanswerable, negative = (kinds == k for k in ("answerable", "unanswerable", "negative"))

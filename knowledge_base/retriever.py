@@ -87,7 +87,8 @@ class Retriever:
         self.lexical = LexicalIndex(self.lexical_texts, kb.user_dict)
         self.negatives = np.load(version_dir / "negatives.npy")
         self.documents = DocumentSearch.load(version_dir, kb.user_dict, DocumentSettings.load(
-            kb.document_retrieval_config), background=self.lexical_texts, terms=DocumentTerms.load(kb.document_terms))
+            kb.document_retrieval_config), background=self.lexical_texts, terms=DocumentTerms.load(kb.document_terms),
+            negatives=self.negatives)
 
     @property
     def version(self) -> str:

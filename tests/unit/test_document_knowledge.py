@@ -196,3 +196,30 @@ def test_a_question_asking_two_things_gets_a_unit_for_each(retriever):
     asked = documents._per_ask("时段存款证明多少钱，电子对账单收费吗", index, list(range(len(units))), flat)
     assert [units[i].split("；")[0] for i in asked] == ["服务项目：存款证明（时段）", "服务项目：对账单打印（自助设备）、电子对账单"]
     assert documents._per_ask("时段存款证明多少钱", index, list(range(len(units))), flat) == []  # one ask: nothing added
+
+
+def test_the_answer_model_reads_how_close_the_message_is_to_a_known_request(retriever):
+    from knowledge_base.doc_answer import FEATURES
+
+    documents = retriever.documents
+    assert len(documents.negatives) == len(retriever.negatives) > 0
+    request = dict(zip(FEATURES, documents.features(*_search(retriever, "帮我重置一下登录密码"))[1]))
+    question = dict(zip(FEATURES, documents.features(*_search(retriever, "信用卡分期每期手续费率多少"))[1]))
+    assert request["negative"] > question["negative"]
+    assert request["negative"] > 0.9  # "帮我重置登录密码" is one of calibration/negatives.yml's requests
+
+
+def test_the_margin_is_over_the_best_other_section_not_a_sibling_passage(retriever):
+    import numpy as np
+
+    from knowledge_base.doc_answer import FEATURES
+
+    documents = retriever.documents
+    split = next(p for p in documents.passages if p["section"] == "八、常见错误码")
+    assert len(documents._section_members(documents.passages.index(split))) >= 2  # the table runs over two pages
+    query, vector = _search(retriever, "手机银行错误码E4010和E3008分别是什么意思")
+    best, features = documents.features(query, vector)
+    fused, _, _ = documents.passage_scores(documents.terms.expand(query), vector)
+    others = [i for i, p in enumerate(documents.passages) if p["section"] != documents.passages[best]["section"]]
+    assert documents.passages[best]["section"] == "八、常见错误码"
+    assert dict(zip(FEATURES, features))["margin"] == pytest.approx(fused[best] - np.max(fused[others]))
