@@ -91,6 +91,15 @@ class DocumentAnswer:
         return out
 
 
+@dataclass(frozen=True)
+class _SectionUnits:
+    """A section's units in document order: (passage, unit) positions, texts, vectors and their BM25."""
+    cited: list[tuple[int, int]]
+    units: list[str]
+    vectors: np.ndarray
+    lexical: LexicalIndex
+
+
 def _idf(word_sets: Sequence[set[str]]) -> dict[str, float]:
     counts: dict[str, int] = {}
     for words in word_sets:
@@ -129,6 +138,8 @@ class DocumentSearch:
         self.vocabulary = set().union(*self.passage_words) if texts else set()
         self.all_text = "\n".join(texts)
         self.idf = _idf([*self.passage_words, *(set(tokenize(t, user_dict)) for t in background)])
+        self.idf_unseen = max(self.idf.values(), default=1.0)
+        self._sections: dict[int, _SectionUnits] = {}  # built when a section is first cited
         sections = {key: i for i, key in enumerate(dict.fromkeys((p["doc"], p["section"]) for p in self.passages))}
         self.section_of = np.array([sections[(p["doc"], p["section"])] for p in self.passages], dtype=int)
         self.negatives = np.zeros((0, self.index.d), dtype=np.float32) if negatives is None else negatives
@@ -141,10 +152,6 @@ class DocumentSearch:
 
     def weight(self, word: str) -> float:
         return self.idf.get(word, self.idf_unseen)
-
-    @property
-    def idf_unseen(self) -> float:
-        return max(self.idf.values(), default=1.0)
 
     def passage_scores(self, query: str, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(fused, dense, bm25) per passage: dense is the best of the passage's own and its units' vectors;
@@ -196,17 +203,13 @@ class DocumentSearch:
         several passages (a table and its notes, a table continued on the next page): all of a short
         section; else the best unit and those close to it, in document order. Only units naming a
         code the question names, when any do; a table's caption is never an answer on its own."""
-        members = self._section_members(position)
-        cited = [(p, u) for p in members for u in range(len(self.passages[p]["units"]))]
-        units = [self.passages[p]["units"][u] for p, u in cited]
+        section = self._section_units(position)
+        cited, units = section.cited, section.units
         if sum(map(len, units)) <= SHORT_PASSAGE:
-            return units, self.passages[position].get("page")
-        rows = np.flatnonzero(np.isin(self.owners[:, 0], members) & (self.owners[:, 1] != WHOLE))
-        row = {(int(self.owners[r, 0]), int(self.owners[r, 1])): int(r) for r in rows}
-        vectors = np.vstack([self.index.reconstruct(row[key]) for key in cited])
-        unit_index = LexicalIndex(units, self.user_dict)
+            return list(units), self.passages[position].get("page")
+        unit_index = section.lexical
         lexical = squash_bm25(unit_index.scores(self.terms.expand(query)), 2.0)
-        score = vectors @ vector.reshape(-1) + UNIT_LEXICAL_WEIGHT * lexical
+        score = section.vectors @ vector.reshape(-1) + UNIT_LEXICAL_WEIGHT * lexical
         codes = _CODE.findall(query.lower())
         naming = [i for i, unit in enumerate(units) if any(code in unit.lower() for code in codes)]
         candidates = naming or [i for i in range(len(units)) if not _CAPTION.match(units[i])] or list(range(len(units)))
@@ -233,6 +236,20 @@ class DocumentSearch:
             if lexical[best] > 0 and best not in found:
                 found.append(best)
         return found
+
+    def _section_units(self, position: int) -> "_SectionUnits":
+        """The units of ``position``'s section with their vectors and BM25, built once per section: the
+        same few sections are cited again and again, and each build tokenises all their units."""
+        key = int(self.section_of[position])
+        if key not in self._sections:
+            members = self._section_members(position)
+            cited = [(p, u) for p in members for u in range(len(self.passages[p]["units"]))]
+            units = [self.passages[p]["units"][u] for p, u in cited]
+            rows = np.flatnonzero(np.isin(self.owners[:, 0], members) & (self.owners[:, 1] != WHOLE))
+            row = {(int(self.owners[r, 0]), int(self.owners[r, 1])): int(r) for r in rows}
+            vectors = np.vstack([self.index.reconstruct(row[c]) for c in cited]) if cited else np.zeros((0, self.index.d))
+            self._sections[key] = _SectionUnits(cited, units, vectors, LexicalIndex(units, self.user_dict))
+        return self._sections[key]
 
     def _section_members(self, position: int) -> list[int]:
         """The passages of ``position``'s document and section, in document order."""
