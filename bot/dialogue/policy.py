@@ -23,7 +23,7 @@ from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, Eve
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import (action_outage, action_payload, graph_thread, idempotent_turns, rasa_speedups, session_rollover,
+from bot import (action_outage, action_payload, graph_thread, heap_freeze, idempotent_turns, rasa_speedups, session_rollover,
                  store_outage, tracker_states)
 from bot.dialogue import cues
 from bot.dialogue.commands import Command, Turn, interpret
@@ -109,6 +109,7 @@ class TurnInterpretationPolicy(Policy):
         idempotent_turns.install()  # and a message sent again with the same client id is one turn
         store_outage.install()  # and refuses a turn when the conversation store is down (no silent fallback)
         session_rollover.install(load_settings().session_rollover_turns)  # and a long conversation stays fast
+        heap_freeze.install()  # and the loaded model is kept out of the garbage collector's full passes
         return cls(config, model_storage, resource, execution_context)
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
