@@ -59,14 +59,19 @@ _query_encoders: dict[tuple[Path, str], "QueryEncoder"] = {}
 def load_query_encoder(path: str | Path, runtime: str = "onnx") -> "QueryEncoder":
     """The encoder that embeds customer queries: the folder's ONNX twin when ``runtime`` is "onnx" and
     the twin is current (same vectors, ~2.5× faster; encoder/onnx_twin.py), else the PyTorch model."""
+    # an absolute path is looked up as given first: resolving it costs syscalls, and this runs per message
+    asked = (Path(path), runtime)
+    with _lock:
+        cached = _query_encoders.get(asked) if asked[0].is_absolute() else None
+    if cached is not None:
+        return cached
     folder = Path(path).resolve()
     with _lock:
         cached = _query_encoders.get((folder, runtime))
-    if cached is not None:
-        return cached
-    encoder: QueryEncoder = load_encoder(folder) if runtime != "onnx" else _onnx_or_torch(folder)
+    encoder: QueryEncoder = cached or (load_encoder(folder) if runtime != "onnx" else _onnx_or_torch(folder))
     with _lock:
-        return _query_encoders.setdefault((folder, runtime), encoder)
+        encoder = _query_encoders.setdefault((folder, runtime), encoder)
+        return _query_encoders.setdefault(asked, encoder) if asked[0].is_absolute() else encoder
 
 
 def _onnx_or_torch(folder: Path) -> "QueryEncoder":

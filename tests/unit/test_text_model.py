@@ -26,3 +26,23 @@ def test_probabilities_equal_scikit_learns_on_the_stacked_features(labels):
     assert ours.shape == (3, len(set(labels)))
     np.testing.assert_allclose(ours, sklearns, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(ours.sum(axis=1), 1.0)
+
+
+def test_a_text_with_no_known_ngram_gets_the_same_probabilities_too():
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(len(TEXTS), 8)).astype(np.float32)
+    model = NgramEmbeddingClassifier().fit(TEXTS, vectors, [i % 3 for i in range(len(TEXTS))])
+    unseen, unseen_vectors = ["", "zzqx", "帮我转账 帮我转账 帮我转账"], rng.normal(size=(3, 8)).astype(np.float32)
+    np.testing.assert_allclose(model.class_probabilities(unseen, unseen_vectors),
+                               model.classifier.predict_proba(model._features(unseen, unseen_vectors)), rtol=1e-6)
+
+
+def test_the_model_pickles_without_its_rebuilt_analyzer():
+    import pickle
+
+    vectors = np.ones((len(TEXTS), 4), dtype=np.float32)
+    model = NgramEmbeddingClassifier().fit(TEXTS, vectors, [i % 2 for i in range(len(TEXTS))])
+    expected = model.class_probabilities(["转账"], vectors[:1])  # builds the analyzer
+    restored = pickle.loads(pickle.dumps(model))
+    assert "_analyze" not in restored.__dict__
+    np.testing.assert_allclose(restored.class_probabilities(["转账"], vectors[:1]), expected)
