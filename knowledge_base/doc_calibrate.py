@@ -6,9 +6,9 @@ knowledge questions at all (calibration/negatives.yml: greetings, task requestsâ
 positive when the best passage is the right section. The same negatives are in the index (the
 "negative" feature: similarity to the nearest one), so a sample's feature counts only the negatives
 of other folds. The threshold comes from out-of-fold predictions (stratified k-fold), so it is
-chosen on questions the model did not see: the lowest one
-at which at most MAX_WRONG of the answered questions cite a wrong section, at most MAX_INVENTED of
-the unanswerable questions and MAX_NEGATIVE of the other messages get an answer. Never the dev sets.
+chosen on questions the model did not see: the lowest one at which at most MAX_WRONG of the
+answered questions cite a wrong section, at most MAX_INVENTED of the unanswerable questions and
+MAX_NEGATIVE of the other messages get an answer. Never the dev sets.
 """
 from __future__ import annotations
 

@@ -60,7 +60,6 @@ class NgramEmbeddingClassifier:
             return np.column_stack([1 - positive, positive])
         return softmax(scores, axis=1)  # multinomial, LogisticRegression's default for lbfgs
 
-
     def _ngram_scores(self, texts: List[Text], coef: np.ndarray) -> np.ndarray:
         """Each text's tf-idf row (sublinear tf, l2 norm: the vectorizer's settings) times ``coef``'s
         columns, gathered for the n-grams the text has: what ``transform`` and a product give, in a
