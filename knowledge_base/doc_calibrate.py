@@ -26,7 +26,9 @@ from knowledge_base.text import normalize
 MAX_WRONG = 0.05
 MAX_INVENTED = 0.05
 MAX_NEGATIVE = 0.02
-MAX_NEGATIVE_CLARIFY = 0.2
+# the clarify band offers sections to choose from (bot/actions/faq.py): no more often to messages that are not
+# questions than the FAQ side offers its menus (calibrate.MAX_NEGATIVE_CLARIFY_RATE)
+MAX_NEGATIVE_CLARIFY = 0.1
 CLARIFY_PRECISION = 0.6
 FOLDS = 5
 DEFAULT_SET = Path(__file__).resolve().parent / "calibration" / "doc_questions.jsonl"
@@ -144,6 +146,10 @@ def calibrate_documents(retriever, rows: list[dict], out: Path) -> dict:
             "unanswerable_answered": round(float((p[unanswerable] >= answer).mean()), 4),
             "negative_messages": int(negative.sum()),
             "negatives_answered": round(float((p[negative] >= answer).mean()), 4),
+            # the clarify band: sections offered to choose from, not answered
+            "answerable_offered": round(float(((p >= clarify) & (p < answer))[answerable].mean()), 4),
+            "unanswerable_offered": round(float(((p >= clarify) & (p < answer))[unanswerable].mean()), 4),
+            "negatives_offered": round(float(((p >= clarify) & (p < answer))[negative].mean()), 4),
         },
         "fitted": {"date": dt.date.today().isoformat(), "index_version": retriever.version},
     }

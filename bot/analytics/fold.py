@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 from bot.dialogue.history import rollover_of
 from bot.dialogue.satisfaction import LOW_SCORE, SCORE
 from bot.flows import FORM_SUBMIT, TASK_ENTRY
+from knowledge_base.doc_answer import citation_key
 
 FLOW_OF_ENTRY = {entry: intent for intent, entry in TASK_ENTRY.items()}
 FLOW_OF_SUBMIT = {submit: FLOW_OF_ENTRY[form] for form, submit in FORM_SUBMIT.items()}
@@ -49,7 +50,7 @@ def knowledge_id(metadata: Dict[str, Any]) -> Optional[str]:
     if metadata.get("faq_id"):
         return str(metadata["faq_id"])
     if metadata.get("doc") and metadata.get("section"):
-        return f"doc:{metadata['doc']} {metadata['section']}"[:128]
+        return citation_key(str(metadata["doc"]), str(metadata["section"]))
     return None
 
 
@@ -125,7 +126,7 @@ class ConversationFold:
             facts.append(self._fact(state, "kb", outcome=outcome, faq_id=answered, text=text))
             answers = state.setdefault("answers", [])  # states stored before ratings existed lack it
             answers[:] = [*answers, {"faq_id": answered, "text": text}][-RATED_ANSWERS:]
-        elif metadata.get("kb_candidates"):
+        elif metadata.get("kb_candidates") or metadata.get("kb_documents"):
             facts.append(self._fact(state, "kb", outcome="clarify", faq_id=None, text=text))
         elif metadata.get("not_understood"):
             facts.append(self._fact(state, "kb", outcome="no_answer", faq_id=None, text=text))

@@ -124,11 +124,14 @@ def _menu_pick(state: DialogueState, turn: Turn) -> Optional[str]:
     """The knowledge entry "第二个" / "the last one" names in the clarification menu just offered.
 
     By position only: a word shared with a title ("信用卡额度怎么提高" after a menu of 信用卡 entries) is
-    more likely a new question than a pick, and the knowledge base reads new questions."""
+    more likely a new question than a pick, and the knowledge base reads new questions. A menu of one
+    (a section of the bank's documents offered) is a yes/no question: "是的" picks it."""
     menu = [c for c in state.choices if c.slot == FAQ_ID]
     if not menu or cues.han_count(turn.text) > MENU_PICK_MAX_HAN or \
             cues.latin_word_count(turn.text) > MENU_PICK_MAX_WORDS:
         return None
+    if len(menu) == 1 and (turn.intent == "affirm" or cues.is_affirmation(turn.text)):
+        return str(menu[0].value)
     picked = pick_by_position(turn.text, menu)
     return str(picked.value) if picked else None
 

@@ -241,3 +241,18 @@ def test_the_consumer_runs_as_its_own_process_and_reads_the_backlog(tmp_path):
     refused = subprocess.run([sys.executable, "-m", "bot.analytics", "--every", "0"], env=env, capture_output=True,
                              text=True, timeout=120)
     assert refused.returncode == 2 and "--every must be a positive number" in refused.stderr
+
+
+def test_offered_document_sections_count_as_a_clarification_and_the_one_opened_as_picked():
+    from bot.analytics.fold import ConversationFold
+
+    offered = [{"doc": "fee.html", "section": "二、账户管理类", "text": "…", "version": "v1"}]
+    script = [*session("rest:f"), user("管理费怎么扣"), bot(kb_documents=offered),
+              user('/faq{"faq_id": "doc:fee.html 二、账户管理类"}'),
+              bot(doc="fee.html", section="二、账户管理类", selected_by_customer=True)]
+    fold, state, rows = ConversationFold("rest:f#1", mask_text), None, []
+    for event in script:
+        state, facts = fold.apply(state, {**event, "sender_id": "rest:f", "timestamp": NOW})
+        rows += [fact["row"] for fact in facts if fact["table"] == "kb"]
+    assert [(row["outcome"], row["faq_id"]) for row in rows] == [("clarify", None),
+                                                                 ("picked", "doc:fee.html 二、账户管理类")]

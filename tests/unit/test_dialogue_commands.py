@@ -377,6 +377,18 @@ def test_an_entry_of_the_clarification_menu_is_picked_by_its_position(text, entr
     assert (command.act, command.aside, command.slots) == ("answer_question", "faq", {"faq_id": entry})
 
 
+def test_a_yes_picks_the_one_section_offered_but_not_from_a_menu_of_several():
+    """"您想了解的可能是…" with one section of the bank's documents is a yes/no question."""
+    payload = '/faq{"faq_id": "doc:fee_schedule_2026.html 二、账户管理类"}'
+    events = [{"event": "user", "text": "管理费怎么扣"},
+              {"event": "bot", "text": "以下文件内容可能与您的问题有关",
+               "data": {"buttons": [{"title": "《收费标准》二、账户管理类", "payload": payload}]}},
+              {"event": "user", "text": "x"}]
+    command = interpret(dialogue_state(events, {}, None), turn("是的", "affirm", 0.9))
+    assert (command.act, command.slots) == ("answer_question", {"faq_id": "doc:fee_schedule_2026.html 二、账户管理类"})
+    assert "faq_id" not in interpret(_menu_state(), turn("是的", "affirm", 0.9)).slots
+
+
 @pytest.mark.parametrize("text", ["第二个问题是信用卡额度怎么提高", "信用卡年费能免吗", "好的"])
 def test_a_new_question_after_the_menu_is_no_pick(text):
     command = interpret(_menu_state(), turn(text, "faq", 0.9, kb="answer"))

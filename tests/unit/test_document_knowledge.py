@@ -223,3 +223,27 @@ def test_the_margin_is_over_the_best_other_section_not_a_sibling_passage(retriev
     others = [i for i, p in enumerate(documents.passages) if p["section"] != documents.passages[best]["section"]]
     assert documents.passages[best]["section"] == "八、常见错误码"
     assert dict(zip(FEATURES, features))["margin"] == pytest.approx(fused[best] - np.max(fused[others]))
+
+
+def test_an_unsure_answer_offers_the_next_best_sections_each_with_its_own_text(retriever):
+    import copy
+    from dataclasses import replace
+
+    from knowledge_base.embedding import embed_queries_cached
+    from knowledge_base.text import normalize
+
+    documents = copy.copy(retriever.documents)  # the same passages with a model that is never sure
+    model = replace(documents.settings.model, answer_threshold=2.0, clarify_threshold=0.0)
+    documents.settings = replace(documents.settings, model=model)
+    query = normalize("晚上能不能关掉给别人转账的功能")
+    answer = documents.answer(query, embed_queries_cached(retriever.encoder, [query],
+                                                          prefix=retriever.kb.query_prefix)[0])
+    offered = [answer, *answer.others]
+    assert answer.decision == "clarify" and len(offered) == 3
+    assert len({(o.doc, o.section) for o in offered}) == 3  # three sections, not three passages of one
+    assert "5.2 夜间转账保护" in [o.section for o in offered]
+    for o in offered:  # each shows units of its own section only
+        own = {u for p in documents.passages if (p["doc"], p["section"]) == (o.doc, o.section) for u in p["units"]}
+        assert o.units and set(o.units) <= own
+    assert not any(o.others for o in answer.others)
+    assert [o["section"] for o in answer.as_dict()["others"]] == [o.section for o in answer.others]

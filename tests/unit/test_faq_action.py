@@ -104,3 +104,50 @@ def test_an_inform_without_any_value_counts_on_the_fallback_ladder():
     [second], events = run(_tracker(entities=[card], failed_turns=1.0))
     assert second["response"] == "utter_ask_what_task"
     assert all(e["name"] != "failed_turns" for e in events)
+
+
+GUIDE = {"doc": "mobile_banking_guide.pdf", "title": "示例银行手机银行用户服务指南", "page": 3, "confidence": 0.5}
+NIGHT = {**GUIDE, "section": "5.2 夜间转账保护", "text": "开启后，每日22:00至次日6:00不能向他人转账。"}
+LIMITS = {**GUIDE, "section": "5.1 夜间时段与限额", "text": "夜间时段单笔转账不超过5,000元。"}
+POSSIBLE = {**NIGHT, "decision": "clarify", "others": [{**LIMITS, "decision": "clarify", "others": []}]}
+
+
+def test_a_possible_passage_is_offered_by_its_sections_and_never_asserted():
+    kb = {"decision": "no_answer", "hits": [HIT], "index_version": "v7", "document": POSSIBLE}
+    [message], events = _run(_tracker(kb, failed_turns=1.0))
+    assert message["response"] == "utter_document_clarify"
+    assert [b["title"] for b in message["buttons"]] == ["《示例银行手机银行用户服务指南》5.2 夜间转账保护",
+                                                        "《示例银行手机银行用户服务指南》5.1 夜间时段与限额"]
+    assert message["buttons"][1]["payload"] == choice_payload("doc:mobile_banking_guide.pdf 5.1 夜间时段与限额")
+    # nothing was answered: no provenance, no passage text in the reply, and the fallback ladder is not reset
+    assert not {"doc", "section", "provenance", "passage", "text"} & {key for key, value in message.items() if value}
+    assert [o["version"] for o in message["kb_documents"]] == ["v7", "v7"]
+    assert events == [{"event": "slot", "timestamp": None, "name": "kb_answer_id", "value": None}]
+
+
+def test_an_faq_menu_gets_the_best_section_as_one_more_choice():
+    kb = {"decision": "clarify", "confidence": 0.6, "hits": [HIT, OTHER], "index_version": "v7", "document": POSSIBLE}
+    [message], _ = _run(_tracker(kb))
+    assert [b["title"] for b in message["buttons"]] == ["开户带什么？", "账户分类？",
+                                                        "《示例银行手机银行用户服务指南》5.2 夜间转账保护"]
+    assert [o["section"] for o in message["kb_documents"]] == ["5.2 夜间转账保护"]
+
+
+def test_a_picked_section_is_answered_with_the_text_and_version_it_was_offered_with():
+    offered = [{**NIGHT, "version": "v7"}, {**LIMITS, "version": "v7"}]
+    clarify_event = {"event": "bot", "metadata": {"kb_documents": offered}}
+    picked = [{"entity": "faq_id", "value": "doc:mobile_banking_guide.pdf 5.1 夜间时段与限额"}]
+    [message], events = _run(_tracker(None, picked, [clarify_event], failed_turns=1.0))
+    assert (message["response"], message["passage"], message["selected_by_customer"]) == (
+        "utter_document_answer", LIMITS["text"], True)
+    assert message["provenance"] == {"doc": "mobile_banking_guide.pdf", "section": "5.1 夜间时段与限额", "page": 3,
+                                     "version": "v7"}
+    assert events[1] == {"event": "slot", "timestamp": None, "name": "failed_turns", "value": 0.0}
+
+
+def test_a_section_the_last_clarification_did_not_offer_is_not_answered():
+    clarify_event = {"event": "bot", "metadata": {"kb_documents": [{**NIGHT, "version": "v7"}]}}
+    for events in ([clarify_event], []):
+        picked = [{"entity": "faq_id", "value": "doc:mobile_banking_guide.pdf 5.1 夜间时段与限额"}]
+        [message], _ = _run(_tracker(None, picked, events))
+        assert message["response"] == "utter_kb_no_answer" and "provenance" not in message
