@@ -6,6 +6,8 @@ documents. A question is counted under its document ("unanswerable" for doc null
   * section right  the documents' answer cites the expected document and section heading;
   * facts          every expected fact is in the text the customer is shown;
   * FAQ took it    a confident FAQ entry answered instead (the bot says that entry first);
+  * offered        not answered, but the expected section is among those the bot offers to open (the
+                   documents' "clarify": bot/actions/faq.py); not counted as right;
   * unanswered     for unanswerable questions: neither a document answer nor a confident FAQ answer
                    that cites a document (an FAQ answer is not an invented document answer).
 """
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge_base.evaluate import EvalSetError, read_jsonl
-from knowledge_base.scoring import ANSWER
+from knowledge_base.scoring import ANSWER, CLARIFY
 
 UNANSWERABLE = "unanswerable"
 
@@ -27,6 +29,7 @@ class DocTally:
     section_right: int = 0
     facts: int = 0
     answered: int = 0
+    offered: int = 0
     faq_took: int = 0
     misses: list[dict] = field(default_factory=list)
 
@@ -34,7 +37,7 @@ class DocTally:
         n = max(self.questions, 1)
         return {"questions": self.questions, "answered": self.answered,
                 "section_right": round(self.section_right / n, 4), "facts": round(self.facts / n, 4),
-                "faq_took": self.faq_took, "misses": self.misses}
+                "offered": round(self.offered / n, 4), "faq_took": self.faq_took, "misses": self.misses}
 
 
 def read_questions(path: Path) -> list[dict]:
@@ -58,14 +61,17 @@ def evaluate_docs(retriever, rows: list[dict]) -> dict:
         faq = retriever.assess(row["text"])
         cited = answer.decision == ANSWER
         tally.answered += cited
+        offered = [(o.doc, o.section) for o in (answer, *answer.others)] if answer.decision == CLARIFY else []
         tally.faq_took += faq.decision == ANSWER
         if row["doc"] is None:
+            tally.offered += bool(offered)
             if cited:
                 tally.misses.append({"text": row["text"], "cited": f"{answer.doc} {answer.section}"})
             continue
         right = cited and answer.doc == row["doc"] and answer.section == row["section"]
         facts = cited and all(fact in answer.text for fact in row.get("facts") or [])
         tally.section_right += right
+        tally.offered += (row["doc"], row["section"]) in offered
         tally.facts += facts
         if not (right and facts):
             tally.misses.append({"text": row["text"], "want": row["section"], "decision": answer.decision,
@@ -81,24 +87,28 @@ def _summary(tallies: dict[str, DocTally], n: int, seconds: float) -> dict:
         "documents": {name: t.as_dict() for name, t in sorted(tallies.items()) if name != UNANSWERABLE},
         "unanswerable": {"questions": none.questions, "left_unanswered": none.questions - none.answered,
                          "rate": round((none.questions - none.answered) / max(none.questions, 1), 4),
-                         "misses": none.misses},
+                         "offered_sections": none.offered, "misses": none.misses},
         "total": {"section_right": round(sum(t.section_right for t in answerable) / asked, 4),
                   "facts": round(sum(t.facts for t in answerable) / asked, 4),
+                  "offered": round(sum(t.offered for t in answerable) / asked, 4),
                   "faq_took": sum(t.faq_took for t in answerable)},
         "ms_per_question": round(1000 * seconds / max(n, 1), 1),
     }
 
 
 def format_table(result: dict) -> str:
-    lines = [f"{'document':34} {'n':>4} {'section right':>14} {'facts':>7} {'FAQ took':>9}"]
+    lines = [f"{'document':34} {'n':>4} {'section right':>14} {'facts':>7} {'offered':>8} {'FAQ took':>9}"]
     for name, row in result["documents"].items():
         lines.append(f"{name:34} {row['questions']:>4} {row['section_right']:>14.1%} {row['facts']:>7.1%} "
-                     f"{row['faq_took']:>9}")
+                     f"{row['offered']:>8.1%} {row['faq_took']:>9}")
     total = result["total"]
     lines.append(f"{'all documents':34} {sum(r['questions'] for r in result['documents'].values()):>4} "
-                 f"{total['section_right']:>14.1%} {total['facts']:>7.1%} {total['faq_took']:>9}")
+                 f"{total['section_right']:>14.1%} {total['facts']:>7.1%} {total['offered']:>8.1%} "
+                 f"{total['faq_took']:>9}")
     none = result["unanswerable"]
-    lines.append(f"unanswerable left unanswered: {none['left_unanswered']}/{none['questions']} ({none['rate']:.1%})")
+    lines.append(f"unanswerable left unanswered: {none['left_unanswered']}/{none['questions']} ({none['rate']:.1%}); "
+                 f"sections offered instead: {none['offered_sections']}")
+    lines.append("offered: not answered, the expected section among those offered to open (not counted as right)")
     lines.append(f"{result['ms_per_question']} ms per question")
     return "\n".join(lines)
 

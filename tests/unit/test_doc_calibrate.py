@@ -38,3 +38,4 @@ def test_folds_are_stratified_and_every_prediction_comes_from_a_model_that_did_n
     flipped[0] = not y[0]  # a sample's own label never reaches the model that predicts it
     assert out_of_fold(x, flipped, folds)[0] == p[0]
     assert out_of_fold(x, flipped, folds)[folds != folds[0]].tolist() != p[folds != folds[0]].tolist()
+
