@@ -123,7 +123,10 @@ def plot(result: dict, path: Path) -> None:
     names = list(result["documents"])
     fig, ax = plt.subplots(figsize=(9, 4))
     xs = range(len(names))
-    ax.bar([x - 0.2 for x in xs], [result["documents"][n]["section_right"] for n in names], 0.4, label="section right")
+    right = [result["documents"][n]["section_right"] for n in names]
+    ax.bar([x - 0.2 for x in xs], right, 0.4, label="section right")
+    ax.bar([x - 0.2 for x in xs], [result["documents"][n]["offered"] for n in names], 0.4, bottom=right,
+           color="none", edgecolor="tab:blue", hatch="//", label="section offered, not answered")
     ax.bar([x + 0.2 for x in xs], [result["documents"][n]["facts"] for n in names], 0.4, label="facts contained")
     ax.bar([len(names)], [result["unanswerable"]["rate"]], 0.4, label="unanswerable left unanswered")
     ax.axhline(0.9, color="grey", linestyle="--", linewidth=1)
