@@ -103,9 +103,12 @@ class _SectionUnits:
     lexical: LexicalIndex
 
 
+CITATION_PREFIX = "doc:"
+
+
 def citation_key(doc: str, section: str) -> str:
     """A cited section's id where an FAQ entry's id would stand (analytics, a clarification button)."""
-    return f"doc:{doc} {section}"[:128]
+    return f"{CITATION_PREFIX}{doc} {section}"[:128]
 
 
 def _idf(word_sets: Sequence[set[str]]) -> dict[str, float]:

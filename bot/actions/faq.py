@@ -26,7 +26,7 @@ from bot.actions.common import english, turn_command
 from bot.dialogue.between_flows import FAQ_ID
 from bot.dialogue.history import recent_events
 from bot.settings import load_settings
-from knowledge_base.doc_answer import citation_key
+from knowledge_base.doc_answer import CITATION_PREFIX, citation_key
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ FAILED_TURNS_SLOT = "failed_turns"
 OFFER_HUMAN_AFTER = 2
 CLARIFY_TEXT = "您想咨询的是下面哪个问题？请点击选择；如果都不是，请换个说法描述一下。"
 CLARIFY_TEXT_EN = "Which of these questions do you mean? Tap one; if none fits, please describe it another way."
-DOCUMENT_CHOICE = "doc:"  # a clarification button's id for a document section (citation_key) starts so
 # what a possible passage keeps in the clarification's metadata, to be answered when the customer picks it
 OFFERED_DOCUMENT_KEYS = ("doc", "title", "section", "page", "text", "confidence")
 
@@ -189,7 +188,7 @@ class ActionAnswerFaq(Action):
                        faq_id: Text) -> List[Dict[Text, Any]]:
         from knowledge_base.entries import lookup_versioned_entry
 
-        if faq_id.startswith(DOCUMENT_CHOICE):
+        if faq_id.startswith(CITATION_PREFIX):  # a section of the bank's documents the bot offered
             return self._answer_offered_document(dispatcher, tracker, faq_id)
 
         try:
