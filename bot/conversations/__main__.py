@@ -123,9 +123,12 @@ def _docs(args: argparse.Namespace) -> int:
         with _assistant(args) as client:
             print(f"asking {len(rows)} question(s) of {args.set} at {client.base_url}", flush=True)
             result = measure(client, rows)
-    except StartError as exc:
+    except (StartError, ClientError) as exc:  # nothing measured is worth printing half of
         print(f"error: {exc}", file=sys.stderr)
         return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     print(format_table(result))
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from bot.conversations.client import AssistantClient, new_sender
-from knowledge_base.doc_answer import citation_key
+from knowledge_base.doc_answer import CITATION_PREFIX, citation_key
 
 UNANSWERABLE = "unanswerable"
 CITED_RIGHT, CITED_WRONG, OFFERED, NEITHER = "cited_right", "cited_wrong", "offered", "neither"
@@ -44,7 +44,7 @@ def judge(row: dict[str, Any], replies: list[dict[str, Any]]) -> Outcome:
     if row.get("doc"):
         key = json.dumps(citation_key(row["doc"], row["section"]), ensure_ascii=False)
         return Outcome(OFFERED if any(key in payload for payload in payloads) else NEITHER)
-    return Outcome(OFFERED if any('"doc:' in payload for payload in payloads) else NEITHER)
+    return Outcome(OFFERED if any(f'"{CITATION_PREFIX}' in payload for payload in payloads) else NEITHER)
 
 
 @dataclass
@@ -72,16 +72,13 @@ class Tally:
 def measure(client: AssistantClient, rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Per document and unanswerable tallies, and the totals over the answerable questions."""
     tallies: dict[str, Tally] = {}
+    total = Tally()  # the answerable questions of every document
     for row in rows:
         replies = client.send(new_sender(), row["text"])
-        tallies.setdefault(row.get("doc") or UNANSWERABLE, Tally()).add(row, judge(row, replies), replies)
-    answerable = [t for name, t in tallies.items() if name != UNANSWERABLE]
-    total = Tally()
-    for t in answerable:
-        total.questions += t.questions
-        total.facts += t.facts
-        for kind, count in t.counts.items():
-            total.counts[kind] = total.counts.get(kind, 0) + count
+        outcome = judge(row, replies)
+        tallies.setdefault(row.get("doc") or UNANSWERABLE, Tally()).add(row, outcome, replies)
+        if row.get("doc"):
+            total.add(row, outcome, replies)
     return {"documents": {name: t.as_dict() for name, t in sorted(tallies.items()) if name != UNANSWERABLE},
             UNANSWERABLE: tallies.get(UNANSWERABLE, Tally()).as_dict(),
             "total": {k: v for k, v in total.as_dict().items() if k != "misses"}}
