@@ -19,15 +19,17 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+T = TypeVar("T")
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DOCUMENTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "bank_docs"
 PASSAGE_FILES = ("passages.faiss", "passage_owner.npy", "passages.json", "passage_texts.json")
 
 
-def _timed(work):
+def _timed(work: Callable[[], T]) -> tuple[T, float]:
     started = time.perf_counter()
     result = work()
     return result, round(time.perf_counter() - started, 2)

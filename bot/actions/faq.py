@@ -63,10 +63,11 @@ def _document_button(offered: Dict[Text, Any]) -> Dict[Text, Text]:
             "payload": choice_payload(citation_key(offered["doc"], offered["section"]))}
 
 
-def _last_offered_documents(tracker: Tracker) -> List[Dict[Text, Any]]:
-    """The sections offered in the most recent clarification that offered any."""
+def _last_offered(tracker: Tracker, key: Text) -> List[Dict[Text, Any]]:
+    """What the most recent bot message that offered any kept under ``key`` in its metadata
+    (``kb_candidates``: FAQ entries of a clarification; ``kb_documents``: sections of the documents)."""
     for event in reversed(recent_events(tracker.events)):
-        offered = (event.get("metadata") or {}).get("kb_documents") if event.get("event") == "bot" else None
+        offered = (event.get("metadata") or {}).get(key) if event.get("event") == "bot" else None
         if offered:
             return offered
     return []
@@ -74,11 +75,7 @@ def _last_offered_documents(tracker: Tracker) -> List[Dict[Text, Any]]:
 
 def _last_candidates(tracker: Tracker) -> Dict[Text, float]:
     """faq_id -> score offered in the most recent clarification."""
-    for event in reversed(recent_events(tracker.events)):
-        candidates = (event.get("metadata") or {}).get("kb_candidates") if event.get("event") == "bot" else None
-        if candidates:
-            return {c["faq_id"]: c["score"] for c in candidates}
-    return {}
+    return {c["faq_id"]: c["score"] for c in _last_offered(tracker, "kb_candidates")}
 
 
 class ActionAnswerFaq(Action):
@@ -205,7 +202,7 @@ class ActionAnswerFaq(Action):
                                  key: Text) -> List[Dict[Text, Any]]:
         """The section the last clarification offered under ``key``; its text and version are the ones offered
         (a button pressed after a new knowledge version went live still shows what it named)."""
-        offered = next((o for o in _last_offered_documents(tracker)
+        offered = next((o for o in _last_offered(tracker, "kb_documents")
                         if citation_key(str(o.get("doc")), str(o.get("section"))) == key), None)
         if offered is None:
             return self._no_answer(dispatcher, tracker)
